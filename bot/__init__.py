@@ -1,0 +1,1 @@
+"""replica-bot: a Slack bot that turns one headshot photo into a Tavus replica."""

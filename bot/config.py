@@ -1,0 +1,173 @@
+"""Settings from the environment (and `.env`), validated all at once.
+
+A missing or malformed setting stops start-up with one message that names every
+problem, so an operator fixes them in one go instead of one restart per variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_TAVUS_API_URL = "https://tavusapi.com"
+# Tavus asks for a training URL that stays valid at least 24 h; SigV4 caps presigned URLs at 7 days.
+MIN_PRESIGN_TTL_SECONDS = 86_400
+MAX_PRESIGN_TTL_SECONDS = 604_800
+DEFAULT_PRESIGN_TTL_SECONDS = 172_800
+DEFAULT_POLL_INTERVAL_SECONDS = 300
+
+
+class ConfigError(Exception):
+    """Raised with every configuration problem found, one per line."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str
+    slack_signing_secret: str
+    slack_app_token: str | None
+    slack_api_url: str
+    port: int
+    tavus_api_key: str
+    tavus_api_url: str
+    tavus_image_validation: bool
+    s3_bucket: str
+    s3_endpoint_url: str | None
+    s3_sse: str | None
+    aws_region: str
+    database_path: str
+    poll_interval_seconds: int
+    presign_ttl_seconds: int
+    download_max_bytes: int
+    tavus_max_retries: int
+    tavus_backoff_seconds: float
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.slack_app_token)
+
+    def __repr__(self) -> str:  # never print secrets, even by accident in a traceback
+        return (
+            f"Settings(slack_api_url={self.slack_api_url!r}, tavus_api_url={self.tavus_api_url!r}, "
+            f"s3_bucket={self.s3_bucket!r}, database_path={self.database_path!r}, "
+            f"socket_mode={self.socket_mode})"
+        )
+
+
+def read_dotenv(path: str = ".env") -> None:
+    """Load `.env` into the process environment without overriding real variables."""
+    if os.path.exists(path):
+        from dotenv import load_dotenv
+
+        load_dotenv(path, override=False)
+
+
+class _Reader:
+    """Collects problems while reading, so all of them are reported together."""
+
+    def __init__(self, env: Mapping[str, str]):
+        self.env = env
+        self.problems: list[str] = []
+
+    def text(self, name: str, *, required: bool, default: str = "") -> str:
+        value = self.env.get(name, "").strip()
+        if not value and required:
+            self.problems.append(f"{name} is missing")
+        return value or default
+
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        raw = self.env.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            self.problems.append(f"{name} must be a whole number, got {raw!r}")
+            return default
+        if not low <= value <= high:
+            self.problems.append(f"{name} must be between {low} and {high}, got {value}")
+        return value
+
+    def number(self, name: str, default: float, low: float, high: float) -> float:
+        raw = self.env.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            self.problems.append(f"{name} must be a number, got {raw!r}")
+            return default
+        if not low <= value <= high:
+            self.problems.append(f"{name} must be between {low} and {high}, got {value}")
+        return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self.env.get(name, "").strip().lower()
+        if not raw:
+            return default
+        if raw in {"1", "true", "yes", "on"}:
+            return True
+        if raw in {"0", "false", "no", "off"}:
+            return False
+        self.problems.append(f"{name} must be true or false, got {raw!r}")
+        return default
+
+    def url(self, name: str, default: str | None) -> str | None:
+        raw = self.env.get(name, "").strip()
+        if not raw:
+            return default
+        parsed = urlparse(raw)
+        if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+            self.problems.append(f"{name} must be an http(s) URL, got {raw!r}")
+        return raw
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate settings; raise ConfigError naming every problem."""
+    r = _Reader(os.environ if env is None else env)
+    app_token = r.text("SLACK_APP_TOKEN", required=False) or None
+    if app_token and not app_token.startswith("xapp-"):
+        r.problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+    bot_token = r.text("SLACK_BOT_TOKEN", required=True)
+    if bot_token and not bot_token.startswith("xoxb-"):
+        r.problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+    slack_api_url = r.url("SLACK_API_URL", DEFAULT_SLACK_API_URL) or DEFAULT_SLACK_API_URL
+    if not slack_api_url.endswith("/"):
+        slack_api_url += "/"
+    sse = r.env.get("S3_SSE")
+    settings = Settings(
+        slack_bot_token=bot_token,
+        # Socket Mode does not sign requests; HTTP mode cannot run without the secret.
+        slack_signing_secret=r.text("SLACK_SIGNING_SECRET", required=not app_token),
+        slack_app_token=app_token,
+        slack_api_url=slack_api_url,
+        port=r.integer("PORT", 3000, 1, 65535),
+        tavus_api_key=r.text("TAVUS_API_KEY", required=True),
+        tavus_api_url=(r.url("TAVUS_API_URL", DEFAULT_TAVUS_API_URL) or "").rstrip("/"),
+        tavus_image_validation=r.flag("TAVUS_IMAGE_VALIDATION", True),
+        s3_bucket=r.text("S3_BUCKET", required=True),
+        s3_endpoint_url=r.url("S3_ENDPOINT_URL", None),
+        s3_sse="AES256" if sse is None else (sse.strip() or None),
+        aws_region=(r.env.get("AWS_REGION") or r.env.get("AWS_DEFAULT_REGION") or "us-east-1"),
+        database_path=r.text("DATABASE_PATH", required=False, default="replica-bot.db"),
+        poll_interval_seconds=r.integer("POLL_INTERVAL_SECONDS", DEFAULT_POLL_INTERVAL_SECONDS, 1, 86_400),
+        presign_ttl_seconds=r.integer(
+            "PRESIGN_TTL_SECONDS",
+            DEFAULT_PRESIGN_TTL_SECONDS,
+            MIN_PRESIGN_TTL_SECONDS,
+            MAX_PRESIGN_TTL_SECONDS,
+        ),
+        download_max_bytes=r.integer("DOWNLOAD_MAX_BYTES", 30 * 1024 * 1024, 1024, 200 * 2**20),
+        tavus_max_retries=r.integer("TAVUS_MAX_RETRIES", 4, 0, 10),
+        tavus_backoff_seconds=r.number("TAVUS_BACKOFF_SECONDS", 1.0, 0.0, 60.0),
+    )
+    if r.problems:
+        raise ConfigError(r.problems)
+    return settings

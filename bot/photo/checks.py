@@ -1,0 +1,107 @@
+"""The photo checks: pure functions from a decoded photo to findings.
+
+Each check returns the findings it raises (empty when it passes). New checks slot into
+`DEFAULT_CHECKS`; `check_photo` runs them in order on one decoded working copy.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from .decode import DecodedPhoto, UnreadableImage, decode
+from .findings import Finding, PhotoReport, Severity
+from .thresholds import ACCEPTED_FORMATS, MIN_SIDE_PX
+
+Check = Callable[[DecodedPhoto], list[Finding]]
+
+_FORMAT_NAMES = {
+    "JPEG": "JPEG",
+    "PNG": "PNG",
+    "GIF": "GIF",
+    "WEBP": "WebP",
+    "BMP": "BMP",
+    "TIFF": "TIFF",
+    "HEIF": "HEIC/HEIF",
+    "MPO": "MPO (multi-picture JPEG)",
+}
+
+
+def format_name(pillow_format: str) -> str:
+    return _FORMAT_NAMES.get(pillow_format, pillow_format)
+
+
+def check_format(photo: DecodedPhoto) -> list[Finding]:
+    if photo.image_format in ACCEPTED_FORMATS:
+        return []
+    name = format_name(photo.image_format)
+    return [
+        Finding(
+            code="format",
+            severity=Severity.FAIL,
+            message=f"The file is a {name} image; Tavus accepts only JPEG or PNG.",
+            advice="Export or save the photo as JPEG (or PNG) and upload that file.",
+            measured=name,
+            threshold="JPEG or PNG",
+        )
+    ]
+
+
+def check_resolution(photo: DecodedPhoto) -> list[Finding]:
+    if min(photo.width, photo.height) >= MIN_SIDE_PX:
+        return []
+    return [
+        Finding(
+            code="resolution",
+            severity=Severity.FAIL,
+            message=(
+                f"The photo is {photo.width}×{photo.height} px; {MIN_SIDE_PX}×{MIN_SIDE_PX} is the minimum."
+            ),
+            advice="Send the original photo, not a screenshot or a thumbnail.",
+            measured=f"{photo.width}×{photo.height} px",
+            threshold=f"≥ {MIN_SIDE_PX}×{MIN_SIDE_PX} px",
+        )
+    ]
+
+
+REMINDERS = Finding(
+    code="reminders",
+    severity=Severity.INFO,
+    message=(
+        "Please also check: no visible jewelry, hair behind the shoulders, an adult (18+), "
+        "and that you have the rights to this likeness."
+    ),
+)
+
+DEFAULT_CHECKS: Sequence[tuple[str, Check]] = (
+    ("format", check_format),
+    ("resolution", check_resolution),
+)
+
+
+def check_photo(data: bytes, checks: Sequence[tuple[str, Check]] = DEFAULT_CHECKS) -> PhotoReport:
+    """Run every check on the bytes of one photo; never raises for bad input."""
+    started = time.perf_counter()
+    report = PhotoReport()
+    try:
+        photo = decode(data)
+    except UnreadableImage as exc:
+        report.findings.append(
+            Finding(
+                code="unreadable",
+                severity=Severity.FAIL,
+                message=f"We could not read this file as a photo: {exc}.",
+                advice="Upload the photo itself as a JPEG or PNG file.",
+            )
+        )
+        report.timing_ms = (time.perf_counter() - started) * 1000
+        return report
+    report.image_format, report.width, report.height = photo.image_format, photo.width, photo.height
+    for name, check in checks:
+        found = check(photo)
+        report.findings.extend(found)
+        if not found:
+            report.passed_checks.append(name)
+    report.findings.append(REMINDERS)
+    report.timing_ms = (time.perf_counter() - started) * 1000
+    return report

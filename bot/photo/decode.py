@@ -1,0 +1,84 @@
+"""Decode untrusted bytes once, at reduced size where the format allows.
+
+We never need 12 megapixels to judge a headshot, so JPEGs are decoded with draft mode
+(libjpeg scales by 1/2, 1/4 or 1/8 while decoding) and only one working copy is kept.
+Pillow's decompression-bomb guard stays on, and its warning is treated as an error.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+# Orientation values 5–8 swap width and height (EXIF spec, tag 0x0112).
+_TRANSPOSED_ORIENTATIONS = {5, 6, 7, 8}
+_EXIF_ORIENTATION_TAG = 0x0112
+# Long edge of the working copy: plenty for face analysis, ~1/12 of a 12 MP decode.
+WORKING_LONG_EDGE = 1024
+
+
+class UnreadableImage(Exception):
+    """The bytes are not an image we can decode; the text says why, for the person."""
+
+
+@dataclass
+class DecodedPhoto:
+    image_format: str  # Pillow's name: JPEG, PNG, GIF, WEBP, ...
+    width: int  # full size, after EXIF orientation
+    height: int
+    working: Image.Image  # RGB, upright, long edge <= WORKING_LONG_EDGE
+
+
+def _oriented_size(img: Image.Image) -> tuple[int, int]:
+    try:
+        orientation = img.getexif().get(_EXIF_ORIENTATION_TAG, 1)
+    except Exception:  # a broken EXIF block is not a reason to reject the photo
+        orientation = 1
+    w, h = img.size
+    return (h, w) if orientation in _TRANSPOSED_ORIENTATIONS else (w, h)
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """Flatten any mode (alpha on white, 16-bit scaled, palette, CMYK) to 8-bit RGB."""
+    if img.mode == "RGB":
+        return img
+    if img.mode in {"I;16", "I;16B", "I;16L", "I"}:
+        # convert() clips 16-bit samples to 255; scale them down instead.
+        img = img.point(lambda v: v / 256).convert("L")
+    if img.mode in {"RGBA", "LA", "PA"} or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return img.convert("RGB")
+
+
+def decode(data: bytes, long_edge: int = WORKING_LONG_EDGE) -> DecodedPhoto:
+    """Identify, orient and decode at reduced size. Raises UnreadableImage."""
+    if not data:
+        raise UnreadableImage("the file is empty")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            img: Image.Image = Image.open(io.BytesIO(data))
+            image_format = img.format or "unknown"
+            width, height = _oriented_size(img)
+            if image_format == "JPEG":
+                img.draft("RGB", (long_edge, long_edge))
+            img.load()  # verify() misses truncated JPEGs; load() does not
+            img = ImageOps.exif_transpose(img) or img
+            img = to_rgb(img)
+            img.thumbnail((long_edge, long_edge), Image.Resampling.BILINEAR)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise UnreadableImage(
+                "the image declares more pixels than we will decode "
+                f"(limit {Image.MAX_IMAGE_PIXELS:,}); it may be a decompression bomb"
+            ) from exc
+        except UnidentifiedImageError as exc:
+            raise UnreadableImage("the file is not an image we recognise") from exc
+        except (OSError, ValueError, SyntaxError, EOFError) as exc:
+            # Pillow's plugins raise these for truncated or corrupt data.
+            raise UnreadableImage(f"the image data is damaged or truncated ({exc})") from exc
+    return DecodedPhoto(image_format=image_format, width=width, height=height, working=img)

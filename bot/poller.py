@@ -1,0 +1,76 @@
+"""Scheduled jobs: poll training replicas, reconcile interrupted submissions, deliver notices.
+
+Polling uses Tavus's list endpoint with the `replica_ids` filter, up to 100 ids a call,
+so a cycle costs ceil(N/100) requests; ids the list does not return are asked for one by one.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from .tavus import LIST_PAGE_LIMIT, TavusError, TavusNotFound
+from .workflow import Workflow
+
+log = logging.getLogger(__name__)
+
+RECONCILE_INTERVAL_SECONDS = 60
+
+
+def poll_training(workflow: Workflow) -> int:
+    """One poll cycle over every submission in training. Returns how many were polled."""
+    training = workflow.s.repo.with_status("training")
+    tavus = workflow.s.tavus
+    for start in range(0, len(training), LIST_PAGE_LIMIT):
+        batch = training[start : start + LIST_PAGE_LIMIT]
+        ids = [sub.replica_id for sub in batch if sub.replica_id]
+        try:
+            found = {r.replica_id: r for r in tavus.list_replicas(replica_ids=ids, limit=len(ids))}
+        except TavusError as exc:
+            log.warning("event=poll_failed batch=%d error=%s", len(ids), exc)
+            continue
+        for sub in batch:
+            try:
+                replica = found.get(sub.replica_id or "")
+                if replica is None and sub.replica_id:
+                    replica = tavus.get_replica(sub.replica_id)
+                if replica is not None:
+                    workflow.apply_replica_status(sub, replica)
+            except TavusNotFound:
+                log.warning("event=replica_missing submission=%s replica=%s", sub.id, sub.replica_id)
+                workflow.apply_missing_replica(sub)
+            except Exception:  # one replica's trouble never stops the others
+                log.exception("event=poll_item_failed submission=%s", sub.id)
+    workflow.deliver_notices()
+    return len(training)
+
+
+def maintenance(workflow: Workflow) -> None:
+    workflow.reconcile_submitting()
+    workflow.deliver_notices()
+    workflow.sweep_objects()
+
+
+def start_scheduler(workflow: Workflow, poll_interval_seconds: int) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone="UTC")
+    # coalesce + max_instances=1: a slow cycle is never run twice at once.
+    common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
+    scheduler.add_job(
+        poll_training,
+        "interval",
+        args=[workflow],
+        seconds=poll_interval_seconds,
+        id="poll_training",
+        **common,
+    )
+    scheduler.add_job(
+        maintenance,
+        "interval",
+        args=[workflow],
+        seconds=min(RECONCILE_INTERVAL_SECONDS, poll_interval_seconds),
+        id="maintenance",
+        **common,
+    )
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,44 @@
+"""Events: photos shared in the DM, plain DM text, and the App Home tab."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.context.say import Say
+from slack_sdk import WebClient
+
+from bot import messages
+from bot.workflow import Workflow
+
+log = logging.getLogger(__name__)
+
+# Message subtypes that are our own edits or system notices, never a person's upload.
+_IGNORED_SUBTYPES = {"message_changed", "message_deleted", "bot_message", "channel_join"}
+
+
+def register(app: App, workflow: Workflow) -> None:
+    @app.event("message")
+    def on_message(event: dict[str, Any], body: dict[str, Any], say: Say) -> None:
+        subtype = event.get("subtype")
+        if event.get("bot_id") or subtype in _IGNORED_SUBTYPES or not event.get("user"):
+            return
+        if subtype == "file_share" or event.get("files"):
+            workflow.accept_file_share(event, body.get("event_id"), str(body.get("team_id") or ""))
+            return
+        if event.get("channel_type") == "im" and not event.get("thread_ts"):
+            if body.get("event_id") and not workflow.s.repo.record_event(body["event_id"]):
+                return
+            say(text=messages.plain_dm_text())
+
+    @app.event("app_home_opened")
+    def on_home(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        team_id, user_id = str(body.get("team_id") or ""), event["user"]
+        if event.get("tab") == "messages":
+            if workflow.s.repo.mark_welcomed(team_id, user_id):
+                client.chat_postMessage(channel=event["channel"], text=messages.welcome_text())
+            return
+        rows = [vars(s) for s in workflow.s.repo.for_user(team_id, user_id)]
+        voice = workflow.s.repo.get_voice(team_id, user_id)
+        client.views_publish(user_id=user_id, view=messages.home_view(rows, voice))

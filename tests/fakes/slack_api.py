@@ -1,0 +1,168 @@
+"""A fake Slack Web API and file host, speaking Slack's wire format.
+
+Web API methods answer at `/api/<method>` (form-encoded or JSON bodies, bearer token),
+and files are served at `/files/<id>/<name>` only with the bot token: without it, like
+Slack, the answer is 200 with an HTML login page. Every call is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlparse
+
+from .http import FakeServer, json_response
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    response: dict[str, Any] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)
+
+
+class FakeSlack(FakeServer):
+    def __init__(self, bot_token: str, host: str = "127.0.0.1"):
+        super().__init__(host)
+        self.bot_token = bot_token
+        self.calls: list[Call] = []
+        self.files: dict[str, tuple[str, bytes, str]] = {}  # id -> (name, bytes, mimetype)
+        self.file_downloads: list[dict[str, str | None]] = []
+        self.forced: dict[str, deque[tuple[int, dict[str, Any], dict[str, str]]]] = {}
+        self._ts = 1_700_000_000.000100
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    # --- test controls ------------------------------------------------------------------
+    def add_file(self, file_id: str, name: str, data: bytes, mimetype: str = "image/jpeg") -> dict[str, Any]:
+        """Register a file and return its Slack file object, as an event would carry it."""
+        self.files[file_id] = (name, data, mimetype)
+        url = f"{self.url}/files/{file_id}/{name}"
+        return {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "filetype": name.rsplit(".", 1)[-1].lower(),
+            "size": len(data),
+            "mode": "hosted",
+            "url_private": url,
+            "url_private_download": url + "?download=1",
+        }
+
+    def fail_next(
+        self, method: str, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
+        with self.lock:
+            self.forced.setdefault(method, deque()).append((status, body, headers or {}))
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self.lock:
+            return [c for c in self.calls if c.method == method]
+
+    def texts(self, method: str | None = None) -> list[str]:
+        with self.lock:
+            return [str(c.args.get("text", "")) for c in self.calls if method in (None, c.method)]
+
+    # --- wire ---------------------------------------------------------------------------
+    def _next_ts(self) -> str:
+        with self.lock:
+            self._ts += 0.000100
+            return f"{self._ts:.6f}"
+
+    def handle(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        parsed = urlparse(path)
+        lower = {k.lower(): v for k, v in headers.items()}
+        if parsed.path.startswith("/files/"):
+            return self._serve_file(parsed.path, lower.get("authorization"))
+        if not parsed.path.startswith("/api/"):
+            return json_response(404, {"ok": False, "error": "unknown_path"})
+        api_method = parsed.path[len("/api/") :]
+        args = self._parse_args(lower.get("content-type", ""), body)
+        call = Call(api_method, args)
+        with self.lock:
+            self.calls.append(call)
+            forced = self.forced.get(api_method)
+            if forced:
+                status, resp, extra = forced.popleft()
+                return json_response(status, resp, extra)
+        if lower.get("authorization") != f"Bearer {self.bot_token}":
+            return json_response(200, {"ok": False, "error": "invalid_auth"})
+        answer = self._answer(api_method, args)
+        with self.lock:
+            call.response = answer
+        return json_response(200, answer)
+
+    @staticmethod
+    def _parse_args(content_type: str, body: bytes) -> dict[str, Any]:
+        if not body:
+            return {}
+        if "json" in content_type:
+            return dict(json.loads(body))
+        args: dict[str, Any] = dict(parse_qsl(body.decode()))
+        if isinstance(args.get("blocks"), str):
+            args["blocks"] = json.loads(args["blocks"])
+        return args
+
+    def _answer(self, api_method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if api_method == "auth.test":
+            return {
+                "ok": True,
+                "url": self.url + "/",
+                "team": "Test",
+                "user": "replica-bot",
+                "team_id": "T1",
+                "user_id": "UBOT",
+                "bot_id": "BBOT",
+            }
+        if api_method == "chat.postMessage":
+            ts = self._next_ts()
+            return {
+                "ok": True,
+                "channel": args.get("channel"),
+                "ts": ts,
+                "message": {"text": args.get("text"), "ts": ts, "thread_ts": args.get("thread_ts")},
+            }
+        if api_method == "chat.update":
+            return {
+                "ok": True,
+                "channel": args.get("channel"),
+                "ts": args.get("ts"),
+                "text": args.get("text"),
+            }
+        if api_method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if api_method == "views.publish":
+            return (
+                {"ok": True, "view": {"id": "V1", **(args.get("view") or {})}}
+                if isinstance(args.get("view"), dict)
+                else {"ok": True}
+            )
+        if api_method == "files.info":
+            file_id = str(args.get("file"))
+            if file_id not in self.files:
+                return {"ok": False, "error": "file_not_found"}
+            name, data, mimetype = self.files[file_id]
+            return {"ok": True, "file": self.add_file(file_id, name, data, mimetype)}
+        return {"ok": True}
+
+    def _serve_file(self, path: str, authorization: str | None) -> tuple[int, dict[str, str], bytes]:
+        parts = path.split("/")
+        file_id = parts[2] if len(parts) > 2 else ""
+        with self.lock:
+            self.file_downloads.append({"file_id": file_id, "authorization": authorization})
+        if authorization != f"Bearer {self.bot_token}":
+            page = b"<!DOCTYPE html><html><body>Sign in to Slack</body></html>"
+            return 200, {"content-type": "text/html; charset=utf-8"}, page
+        if file_id not in self.files:
+            return 404, {"content-type": "text/plain"}, b"not found"
+        _, data, mimetype = self.files[file_id]
+        return 200, {"content-type": mimetype}, data

@@ -1,0 +1,46 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests import photo_samples
+
+
+def test_check_json_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "good.jpg"
+    good.write_bytes(photo_samples.headshot_jpeg())
+    small = tmp_path / "small.png"
+    small.write_bytes(photo_samples.tiny_png())
+    assert main(["check", str(good), "--json"]) == 0
+    (result,) = json.loads(capsys.readouterr().out)
+    assert result["path"] == str(good) and result["ok"] is True and result["timing_ms"] > 0
+    assert set(result) == {"path", "ok", "findings", "autofix_helps", "timing_ms"}
+    assert main(["check", str(good), str(small), "--json"]) == 1
+    results = json.loads(capsys.readouterr().out)
+    finding = next(f for f in results[1]["findings"] if f["code"] == "resolution")
+    assert finding["severity"] == "fail" and finding["measured"] == "300×300 px"
+
+
+def test_check_human_output_and_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    small = tmp_path / "small.png"
+    small.write_bytes(photo_samples.tiny_png())
+    assert main(["check", str(small)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL resolution" in out and "512×512" in out
+    assert main(["check", str(tmp_path / "missing.jpg")]) == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["check"])
+    assert exc.value.code == 2
+
+
+def test_run_without_credentials_names_every_missing_setting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "TAVUS_API_KEY", "S3_BUCKET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "TAVUS_API_KEY", "S3_BUCKET"):
+        assert name in err

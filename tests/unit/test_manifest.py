@@ -1,0 +1,54 @@
+"""manifest.yml is a valid Slack manifest and declares what the code uses."""
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT.parent / "shared" / "slack" / "manifest.schema.1.0.0.json"
+
+
+def manifest() -> dict:
+    return yaml.safe_load((ROOT / "manifest.yml").read_text())
+
+
+@pytest.mark.skipif(not SCHEMA.exists(), reason="shared/slack schema not beside the repo")
+def test_manifest_matches_slack_schema() -> None:
+    jsonschema.validate(manifest(), json.loads(SCHEMA.read_text()))
+
+
+def test_every_event_and_command_the_code_handles_is_declared() -> None:
+    m = manifest()
+    code = "\n".join(p.read_text() for p in (ROOT / "handlers").glob("*.py"))
+    handled = set(re.findall(r'app\.event\("([a-z_]+)"\)', code))
+    declared = set(m["settings"]["event_subscriptions"]["bot_events"])
+    # `message` arrives as message.im for DMs; declaring events we don't handle makes Slack retry.
+    assert {"message.im" if e == "message" else e for e in handled} == declared
+    commands = set(re.findall(r'app\.command\("(/[a-z]+)"\)', code))
+    assert commands == {c["command"] for c in m["features"]["slash_commands"]}
+
+
+def test_dm_uploads_are_possible_and_scopes_cover_the_api_calls() -> None:
+    m = manifest()
+    home = m["features"]["app_home"]
+    assert home["messages_tab_enabled"] and not home["messages_tab_read_only_enabled"]
+    assert home["home_tab_enabled"] and m["settings"]["interactivity"]["is_enabled"]
+    scopes = set(m["oauth_config"]["scopes"]["bot"])
+    source = "\n".join(
+        p.read_text() for p in [*(ROOT / "bot").glob("*.py"), *(ROOT / "handlers").glob("*.py")]
+    )
+    needs = {
+        "chat_postMessage": "chat:write",
+        "chat_update": "chat:write",
+        "chat_postEphemeral": "chat:write",
+        "files_info": "files:read",
+        "app.command": "commands",
+    }
+    for call, scope in needs.items():
+        if call in source:
+            assert scope in scopes, call
+    assert {"im:history", "files:read"} <= scopes  # message.im events and file downloads
