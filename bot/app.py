@@ -21,6 +21,7 @@ from handlers import register_all
 from storage import Repository
 
 from .config import Settings
+from .photo.analysis import default_analyzer
 from .poller import maintenance, start_scheduler
 from .rehost import PhotoRehost
 from .slack_files import SlackFileDownloader
@@ -93,6 +94,9 @@ def wsgi_app(bolt_app: App) -> Any:
 
 
 def run(settings: Settings) -> None:
+    # Load the face models before taking traffic: the first photo is then checked warm, and a
+    # broken install stops start-up instead of failing every photo.
+    default_analyzer()
     services = build_services(settings)
     warning = services.rehost.credential_warning(settings.presign_ttl_seconds)
     if warning:

@@ -12,6 +12,7 @@ from typing import Any
 
 from .config import ConfigError, load_settings, read_dotenv
 from .photo import PhotoReport, Severity, check_photo
+from .photo.analysis import AnalysisUnavailable
 
 _MARKS = {Severity.FAIL: "FAIL", Severity.WARN: "WARN", Severity.INFO: "NOTE"}
 
@@ -42,7 +43,11 @@ def cmd_check(paths: Sequence[str], as_json: bool) -> int:
         except OSError as exc:
             print(f"replica-bot check: cannot read {path}: {exc.strerror}", file=sys.stderr)
             return 2
-        report = check_photo(data)
+        try:
+            report = check_photo(data)
+        except AnalysisUnavailable as exc:
+            print(f"replica-bot check: {exc}", file=sys.stderr)
+            return 2
         all_ok = all_ok and report.ok
         if as_json:
             d = report.as_dict()
@@ -82,7 +87,11 @@ def cmd_run() -> int:
         return 2
     from .app import run
 
-    run(settings)
+    try:
+        run(settings)
+    except AnalysisUnavailable as exc:
+        print(f"replica-bot cannot start: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

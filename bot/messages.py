@@ -6,8 +6,10 @@ blocks are what the client shows. Tests assert on block/action ids and finding c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from .photo.findings import Finding, Severity
 
 MAX_SELECT_OPTIONS = 100  # Slack's limit per static_select
 MAX_SECTION_TEXT = 3000
@@ -16,7 +18,9 @@ MAX_SECTION_TEXT = 3000
 ACTION_CREATE = "create_replica"
 ACTION_CANCEL = "cancel_draft"
 ACTION_VOICE = "voice_select"
+ACTION_AUTOFIX = "autofix_toggle"
 BLOCK_VOICE = "voice"
+BLOCK_AUTOFIX = "autofix"
 BLOCK_ACTIONS = "draft_actions"
 
 CONSENT_BUTTON_TEXT = "I have the rights to this likeness — create the replica"
@@ -121,15 +125,19 @@ def checking_message() -> Message:
 
 
 def _finding_line(f: dict[str, Any]) -> str:
-    line = f"{_ICONS.get(f['severity'], '')} {f['message']}"
+    line = f"{_ICONS.get(f['severity'], '')} {escape(f['message'])}"
+    if f.get("measured") and f.get("threshold"):
+        line += f" ({escape(str(f['measured']))}; aim for {escape(str(f['threshold']))})"
     if f.get("advice"):
-        line += f" _{f['advice']}_"
+        line += f" _{escape(f['advice'])}_"
     return line
 
 
 def checklist_blocks(findings: list[dict[str, Any]], passed: list[str]) -> list[dict[str, Any]]:
     lines = [_finding_line(f) for f in findings if f["severity"] in {"fail", "warn"}]
-    lines += [f"{_ICONS['pass']} {_PASSED_TEXT.get(name, name)}" for name in passed]
+    passed_line = ", ".join(_PASSED_TEXT.get(name, name) for name in passed)
+    if passed_line:
+        lines.append(f"{_ICONS['pass']} Passed: {passed_line}.")
     blocks = [_section("*Photo checklist*\n" + "\n".join(lines), block_id="checklist")]
     reminders = [f["message"] for f in findings if f["severity"] == "info"]
     if reminders:
@@ -139,8 +147,35 @@ def checklist_blocks(findings: list[dict[str, Any]], passed: list[str]) -> list[
 
 _PASSED_TEXT = {
     "format": "JPEG or PNG",
-    "resolution": "at least 512×512 pixels",
+    "resolution": "at least 512×512",
+    "face": "a face is visible",
+    "people": "one person",
+    "framing": "head and shoulders framed",
+    "pose": "facing the camera",
+    "lighting": "even light",
+    "exposure": "good exposure",
+    "blur": "sharp",
+    "glasses": "no glasses",
+    "headwear": "no hat",
+    "face_covered": "face uncovered",
+    "tavus": "Tavus's own validator",
 }
+
+VALIDATOR_UNAVAILABLE = Finding(
+    code="tavus_validator_unavailable",
+    severity=Severity.WARN,
+    message="Tavus's photo validator could not be reached, so only our checks were run.",
+    advice="You can go ahead; Tavus will still judge the photo when training starts.",
+)
+
+
+def fixable_by_autofix(finding: Finding) -> Finding:
+    """A Tavus failure its AI Image Fixer can repair: shown as a warning, fixer switched on."""
+    return replace(
+        finding,
+        severity=Severity.WARN,
+        advice=f"{finding.advice} Tavus's AI Image Fixer is switched on below to adjust this.",
+    )
 
 
 def needs_fix_message(findings: list[dict[str, Any]], passed: list[str]) -> Message:
@@ -173,15 +208,35 @@ def voice_select(voices: list[str], preset: str | None) -> dict[str, Any]:
     }
 
 
+AUTOFIX_OPTION = {
+    "text": {"type": "mrkdwn", "text": "*Let Tavus's AI Image Fixer adjust the photo*"},
+    "description": {"type": "mrkdwn", "text": "Helps with framing, light and glasses; off leaves it as is."},
+    "value": "on",
+}
+
+
+def autofix_block(preset: bool) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "checkboxes",
+        "action_id": ACTION_AUTOFIX,
+        "options": [AUTOFIX_OPTION],
+    }
+    if preset:
+        element["initial_options"] = [AUTOFIX_OPTION]
+    return {"type": "actions", "block_id": BLOCK_AUTOFIX, "elements": [element]}
+
+
 def ready_message(
     submission_id: str,
     findings: list[dict[str, Any]],
     passed: list[str],
     voices: list[str],
     preset_voice: str | None,
+    autofix: bool = False,
 ) -> Message:
     blocks = checklist_blocks(findings, passed)
     blocks.append(voice_select(voices, preset_voice))
+    blocks.append(autofix_block(autofix))
     blocks.append(
         {
             "type": "actions",

@@ -7,6 +7,7 @@ One `httpx.Client` for connection reuse; explicit timeouts; 429 (honouring Retry
 
 from __future__ import annotations
 
+import base64
 import logging
 import random
 import time
@@ -225,6 +226,11 @@ class TavusClient:
 
     def delete_replica(self, replica_id: str) -> None:
         self._request("DELETE", f"{RESOURCE_PATH}/{replica_id}")
+
+    def validate_image(self, data: bytes, mime_type: str = "image/jpeg", model: str = "phoenix-4") -> Any:
+        """Tavus's image validator: the raw JSON answer (`passed`, `checks[]`, `details`)."""
+        body = {"imageBase64": base64.b64encode(data).decode("ascii"), "mimeType": mime_type, "model": model}
+        return self._request("POST", f"{RESOURCE_PATH}/image-validation", json=body)
 
     # --- voices -------------------------------------------------------------------------
     def list_voices(self, max_pages: int = 50) -> list[Voice]:

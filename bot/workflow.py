@@ -24,10 +24,11 @@ from storage import Repository, Submission, utc_now
 from . import messages
 from .config import Settings
 from .messages import Message
-from .photo import check_photo, normalize_for_rehost
+from .photo import PhotoReport, check_photo, normalize_for_rehost
 from .rehost import PhotoRehost, RehostError
 from .slack_files import DownloadError, SlackFileDownloader
 from .tavus import Replica, TavusClient, TavusError
+from .tavus_verdict import verdict_from_answer
 from .voices import VoiceCatalog
 
 log = logging.getLogger(__name__)
@@ -159,8 +160,6 @@ class Workflow:
             self._show(sub, Message(messages.download_failed_text(exc.reason)))
             return
         report = check_photo(data)
-        findings = [f.as_dict() for f in report.findings]
-        findings_json = json.dumps({"findings": findings, "passed": report.passed_checks})
         log.info(
             "event=photo_checked submission=%s ok=%s codes=%s ms=%.0f",
             sub.id,
@@ -168,23 +167,55 @@ class Workflow:
             ",".join(f.code for f in report.findings),
             report.timing_ms,
         )
+        normalized = normalize_for_rehost(data) if report.ok else b""
+        autofix = report.autofix_helps
+        if report.ok and self.s.settings.tavus_image_validation:
+            autofix = self._ask_tavus(sub, normalized, report) or autofix
+        findings = [f.as_dict() for f in report.findings]
+        findings_json = json.dumps({"findings": findings, "passed": report.passed_checks})
         if not report.ok:
             self.s.repo.transition(sub.id, ["checking"], "needs_fix", findings_json=findings_json)
             self._show(sub, messages.needs_fix_message(findings, report.passed_checks))
             return
-        self.s.repo.save_photo(sub.id, normalize_for_rehost(data))
+        self.s.repo.save_photo(sub.id, normalized)
         voice = self.s.repo.get_voice(sub.team_id, sub.user_id)
         if not self.s.repo.transition(
-            sub.id, ["checking"], "ready", findings_json=findings_json, voice_name=voice
+            sub.id, ["checking"], "ready", findings_json=findings_json, voice_name=voice, autofix=int(autofix)
         ):
             return
         self._show(
             sub,
-            messages.ready_message(sub.id, findings, report.passed_checks, self.s.voices.names(), voice),
+            messages.ready_message(
+                sub.id, findings, report.passed_checks, self.s.voices.names(), voice, autofix=autofix
+            ),
         )
 
+    def _ask_tavus(self, sub: Submission, normalized: bytes, report: PhotoReport) -> bool:
+        """Fold Tavus's validator into the report; True when its AI Image Fixer should be on.
+
+        A failure the fixer can repair is kept as a warning with the fixer switched on; any
+        other failure blocks. An unreachable validator is said, and our checks decide alone.
+        """
+        try:
+            verdict = verdict_from_answer(self.s.tavus.validate_image(normalized))
+        except (TavusError, ValueError) as exc:
+            log.warning("event=tavus_validator_unavailable submission=%s error=%s", sub.id, exc)
+            report.findings.insert(0, messages.VALIDATOR_UNAVAILABLE)
+            return False
+        log.info("event=tavus_validated submission=%s passed=%s", sub.id, verdict.passed)
+        if verdict.passed:
+            report.passed_checks.append("tavus")
+            return False
+        if verdict.autofix_helps:
+            report.findings[:0] = [messages.fixable_by_autofix(f) for f in verdict.findings]
+            return True
+        report.findings[:0] = verdict.findings
+        return False
+
     # --- consent and creation -----------------------------------------------------------
-    def request_create(self, submission_id: str, user_id: str, voice_choice: str | None) -> str | None:
+    def request_create(
+        self, submission_id: str, user_id: str, voice_choice: str | None, autofix: bool | None = None
+    ) -> str | None:
         """Handle the consent click. Returns an ephemeral reply for the clicker, if any."""
         sub = self.s.repo.get(submission_id)
         if sub is None:
@@ -202,6 +233,7 @@ class Workflow:
             consent_user_id=user_id,
             consent_at=utc_now(),
             replica_name=replica_name_for(sub.id),
+            autofix=int(bool(sub.autofix) if autofix is None else autofix),
         )
         if not moved:  # a second click, another tab, or already sent
             log.info("event=create_click_ignored submission=%s status=%s", sub.id, sub.status)

@@ -23,6 +23,15 @@ def chosen_voice(body: dict[str, Any]) -> str | None:
     return str(value) if value else None
 
 
+def chosen_autofix(body: dict[str, Any]) -> bool | None:
+    """The AI Image Fixer checkbox as the person left it; None when the message has none."""
+    values = (body.get("state") or {}).get("values") or {}
+    box = (values.get(messages.BLOCK_AUTOFIX) or {}).get(messages.ACTION_AUTOFIX)
+    if box is None:
+        return None
+    return bool(box.get("selected_options"))
+
+
 def _tell_clicker(client: WebClient, body: dict[str, Any], text: str) -> None:
     container = body.get("container") or {}
     client.chat_postEphemeral(
@@ -37,7 +46,9 @@ def register(app: App, workflow: Workflow) -> None:
     @app.action(messages.ACTION_CREATE)
     def on_create(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
-        reply = workflow.request_create(str(action.get("value")), body["user"]["id"], chosen_voice(body))
+        reply = workflow.request_create(
+            str(action.get("value")), body["user"]["id"], chosen_voice(body), chosen_autofix(body)
+        )
         if reply:
             _tell_clicker(client, body, reply)
 
@@ -51,3 +62,7 @@ def register(app: App, workflow: Workflow) -> None:
     @app.action(messages.ACTION_VOICE)
     def on_voice(ack: Ack) -> None:
         ack()  # the choice is read from state.values when the create button is pressed
+
+    @app.action(messages.ACTION_AUTOFIX)
+    def on_autofix(ack: Ack) -> None:
+        ack()  # likewise read from state.values

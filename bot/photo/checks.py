@@ -9,7 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
+from .analysis import Analyzer, default_analyzer
 from .decode import DecodedPhoto, UnreadableImage, decode
+from .face_checks import FACE_CHECKS, FaceContext
 from .findings import Finding, PhotoReport, Severity
 from .thresholds import ACCEPTED_FORMATS, MIN_SIDE_PX
 
@@ -79,8 +83,16 @@ DEFAULT_CHECKS: Sequence[tuple[str, Check]] = (
 )
 
 
-def check_photo(data: bytes, checks: Sequence[tuple[str, Check]] = DEFAULT_CHECKS) -> PhotoReport:
-    """Run every check on the bytes of one photo; never raises for bad input."""
+def check_photo(
+    data: bytes,
+    checks: Sequence[tuple[str, Check]] = DEFAULT_CHECKS,
+    analyzer: Analyzer | None = None,
+    face_checks: Sequence[tuple[str, Callable[[FaceContext], list[Finding]]]] = FACE_CHECKS,
+) -> PhotoReport:
+    """Run every check on the bytes of one photo; never raises for bad input.
+
+    Raises AnalysisUnavailable only when the face-analysis package cannot load at all.
+    """
     started = time.perf_counter()
     report = PhotoReport()
     try:
@@ -98,10 +110,24 @@ def check_photo(data: bytes, checks: Sequence[tuple[str, Check]] = DEFAULT_CHECK
         return report
     report.image_format, report.width, report.height = photo.image_format, photo.width, photo.height
     for name, check in checks:
-        found = check(photo)
-        report.findings.extend(found)
-        if not found:
-            report.passed_checks.append(name)
+        _record(report, name, check(photo))
+    if face_checks:
+        analysis = (analyzer or default_analyzer()).analyze(np.asarray(photo.working))
+        context = FaceContext(photo.working, analysis)
+        for name, face_check in face_checks:
+            _record(report, name, face_check(context))
+            if name == "face" and not analysis.faces:
+                break  # nothing else can be judged without a face
+    report.findings.sort(key=lambda f: _SEVERITY_ORDER[f.severity])
     report.findings.append(REMINDERS)
     report.timing_ms = (time.perf_counter() - started) * 1000
     return report
+
+
+_SEVERITY_ORDER = {Severity.FAIL: 0, Severity.WARN: 1, Severity.INFO: 2}
+
+
+def _record(report: PhotoReport, name: str, found: list[Finding]) -> None:
+    report.findings.extend(found)
+    if not found:
+        report.passed_checks.append(name)

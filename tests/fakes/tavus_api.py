@@ -7,6 +7,7 @@ is refused. Tests move replicas through training with `finish()`.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import secrets
@@ -76,6 +77,8 @@ class FakeTavus(FakeServer):
         self.create_bodies: list[dict[str, Any]] = []
         self.requests: Counter[str] = Counter()
         self.forced: dict[str, deque[tuple[int, Any, dict[str, str]]]] = {}
+        self.validations: list[dict[str, Any]] = []  # what the validator was sent (decoded)
+        self.next_verdicts: deque[dict[str, Any]] = deque()  # verdicts to give, else a pass
 
     # --- test controls ------------------------------------------------------------------
     def finish(self, replica_id: str, status: str = "completed", error_message: str | None = None) -> None:
@@ -110,6 +113,8 @@ class FakeTavus(FakeServer):
             return json_response(401, {"message": "Invalid access token"})
         if route == "POST /v2/replicas":
             return self._create(body)
+        if route == "POST /v2/replicas/{id}" and parsed.path.endswith("/image-validation"):
+            return self._validate(body)
         if route == "GET /v2/replicas":
             return self._list(query)
         if route == "GET /v2/replicas/{id}":
@@ -168,6 +173,28 @@ class FakeTavus(FakeServer):
         with self.lock:
             self.replicas[replica.replica_id] = replica
         return json_response(200, {"replica_id": replica.replica_id, "status": "started"})
+
+    def _validate(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        try:
+            data = json.loads(body)
+            raw = base64.b64decode(data["imageBase64"], validate=True)
+            with Image.open(io.BytesIO(raw)) as img:
+                img.load()
+                size = img.size
+        except Exception:
+            return json_response(400, {"error": "imageBase64 must be a base64-encoded JPEG or PNG"})
+        with self.lock:
+            self.validations.append(
+                {"size": size, "mime": data.get("mimeType"), "model": data.get("model")}
+            )
+            verdict = self.next_verdicts.popleft() if self.next_verdicts else None
+        if verdict is None:
+            checks = [
+                {"id": "face_detected", "label": "A face is visible", "passed": True},
+                {"id": "single_person", "label": "Only one person", "passed": True},
+            ]
+            verdict = {"passed": True, "checks": checks, "details": {"image_size": list(size)}}
+        return json_response(200, verdict)
 
     def _get(self, replica_id: str) -> tuple[int, dict[str, str], bytes]:
         with self.lock:

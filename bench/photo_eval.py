@@ -1,0 +1,54 @@
+"""Photo checks: precision and recall per code on tests/photos, and speed on 12 MP photos.
+
+Run: `.venv/bin/python -m bench.photo_eval` (add `--quick` for fewer timing rounds).
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+
+from PIL import Image
+
+from bench.common import median_ms, table, twelve_megapixel
+from bot.photo import check_photo
+from bot.photo.analysis import default_analyzer
+from tests.photos.evaluate import FAIL_CODES, evaluate
+
+
+def accuracy_table() -> str:
+    ev = evaluate()
+    rows = []
+    for code, s in ev.scores.items():
+        kind = "fail" if code in FAIL_CODES else "warn"
+        rows.append([code, kind, s.positives, s.tp, s.fp, f"{s.precision:.2f}", f"{s.recall:.2f}",
+                     ", ".join(s.missed + [f"+{n}" for n in s.false_alarms]) or "-"])
+    text = table(["code", "kind", "cases", "found", "false alarms", "precision", "recall", "missed / +false"], rows)
+    return (
+        f"{text}\n\n{ev.cases} photos; good photos (no fail truth) failed: "
+        f"{len(ev.good_failed)}/{ev.good_photos} ({ev.good_failed_share:.0%})"
+    )
+
+
+def speed_table(repeat: int) -> str:
+    default_analyzer()  # load the models before timing
+    rows = []
+    for fmt in ("JPEG", "PNG"):
+        data = twelve_megapixel(fmt)
+        check = median_ms(lambda d=data: check_photo(d), repeat)
+        decode = median_ms(lambda d=data: Image.open(io.BytesIO(d)).load(), repeat)
+        rows.append([f"12 MP {fmt} ({len(data) / 1e6:.1f} MB)", f"{check:.0f}", f"{decode:.0f}",
+                     f"{check / decode:.2f}×"])
+    return table(["photo", "check_photo ms (median)", "Pillow open+load ms (median)", "ratio"], rows)
+
+
+def main(argv: list[str]) -> None:
+    repeat = 5 if "--quick" in argv else 15
+    print("## Photo checks on tests/photos\n")
+    print(accuracy_table())
+    print(f"\n## Check time vs a plain full decode ({repeat} runs each)\n")
+    print(speed_table(repeat))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,259 @@
+"""Build the labelled photo set from manifest.json: real photographs and derived variants.
+
+Sources ship inside installed packages (no download): scikit-image's sample data and
+matplotlib's grace_hopper.jpg. Drawn accessories (glasses, caps, masks) are placed with the
+face mesh's landmarks on the source photo, so they sit where real ones would.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
+
+MANIFEST = Path(__file__).with_name("manifest.json")
+
+
+@dataclass
+class PhotoCase:
+    name: str
+    data: bytes
+    truth: set[str]  # the codes that are true of this photo
+    ignore: set[str] = field(default_factory=set)  # codes whose truth is unclear here
+
+
+@cache
+def source(name: str) -> Image.Image:
+    from skimage import data
+
+    if name == "grace":
+        from matplotlib import cbook
+
+        path = cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+        return Image.open(path).convert("RGB")
+    if name == "hubble":
+        return Image.fromarray(data.hubble_deep_field()).convert("RGB")
+    loaders = {
+        "astro": data.astronaut,
+        "camera": data.camera,
+        "chelsea": data.chelsea,
+        "coffee": data.coffee,
+        "rocket": data.rocket,
+    }
+    return Image.fromarray(loaders[name]()).convert("RGB")
+
+
+@cache
+def landmarks_of(name: str) -> np.ndarray:
+    from bot.photo.analysis import default_analyzer
+
+    found = default_analyzer().analyze(np.asarray(source(name))).landmarks
+    assert found is not None, f"no face mesh on source {name}"
+    return found
+
+
+def special(name: str) -> Image.Image:
+    if name == "astro_mirror":
+        return source("astro").transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    if name == "astro_faceless":  # the same person, face hidden: a body with no visible face
+        img = source("astro").copy()
+        lm = landmarks_of("astro")
+        x0, y0 = lm[:, :2].min(axis=0) - 20
+        x1, y1 = lm[:, :2].max(axis=0) + 20
+        box = tuple(int(v) for v in (x0, y0, x1, y1))
+        face = (
+            img.crop(box).resize((4, 4)).resize((box[2] - box[0], box[3] - box[1]), Image.Resampling.NEAREST)
+        )
+        img.paste(face, box[:2])
+        return img
+    return source(name)
+
+
+def _eyes(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    from bot.photo.face_regions import eye_centres
+
+    left, right = eye_centres(lm)
+    return left, right, float(np.hypot(*(right - left)))
+
+
+def draw_glasses(img: Image.Image, lm: np.ndarray, style: str) -> Image.Image:
+    out = img.copy()
+    d = ImageDraw.Draw(out)
+    left, right, dist = _eyes(lm)
+    width = {"clear": max(3, int(dist * 0.06)), "thin": max(2, int(dist * 0.03)), "sun": 3}[style]
+    fill = (15, 15, 20) if style == "sun" else None
+    for c in (left, right):
+        box = [c[0] - 0.42 * dist, c[1] - 0.28 * dist, c[0] + 0.42 * dist, c[1] + 0.3 * dist]
+        d.ellipse(box, outline=(25, 25, 25), width=width, fill=fill)
+    d.line([left[0] + 0.42 * dist, left[1], right[0] - 0.42 * dist, right[1]], fill=(25, 25, 25), width=width)
+    return out
+
+
+def draw_hat(img: Image.Image, lm: np.ndarray, colour: tuple[int, int, int]) -> Image.Image:
+    out = img.copy()
+    d = ImageDraw.Draw(out)
+    left, right, dist = _eyes(lm)
+    brim = lm[10, 1] + 0.25 * dist  # just below the top of the forehead
+    crown = brim - 1.7 * dist
+    d.polygon(
+        [
+            (left[0] - 1.1 * dist, brim),
+            (right[0] + 1.1 * dist, brim),
+            (right[0] + 0.8 * dist, crown),
+            (left[0] - 0.8 * dist, crown),
+        ],
+        fill=colour,
+    )
+    return out
+
+
+def draw_mask(img: Image.Image, lm: np.ndarray, colour: tuple[int, int, int]) -> Image.Image:
+    out = img.copy()
+    outline = [234, 58, 172, 150, 152, 379, 397, 288, 454, 195]  # cheek, jaw, chin, nose bridge
+    ImageDraw.Draw(out).polygon([tuple(lm[i, :2]) for i in outline], fill=colour)
+    return out
+
+
+def shade_side(img: Image.Image, lm: np.ndarray, side: str, factor: float) -> Image.Image:
+    arr = np.asarray(img).astype(np.float32)
+    w = arr.shape[1]
+    nose_x = lm[1, 0]
+    ramp = np.clip((np.arange(w) - nose_x + 30) / 60, 0, 1)  # 0 left of the nose, 1 right
+    if side == "right":
+        ramp = 1 - ramp
+    gain = factor + (1 - factor) * ramp
+    return Image.fromarray((arr * gain[None, :, None]).clip(0, 255).astype(np.uint8))
+
+
+def pad(img: Image.Image, fw: float, fh: float, px: float, py: float) -> Image.Image:
+    """Place the photo on a wall-coloured canvas fw×fh its size, at relative position px, py."""
+    w, h = img.size
+    canvas = Image.new("RGB", (int(w * fw), int(h * fh)), (96, 110, 124))
+    canvas.paste(img, (int((canvas.width - w) * px), int((canvas.height - h) * py)))
+    return canvas
+
+
+def beside(img: Image.Image, other_name: str) -> Image.Image:
+    other = special(other_name)
+    other = other.resize((int(other.width * img.height / other.height), img.height))
+    canvas = Image.new("RGB", (img.width + other.width, img.height))
+    canvas.paste(img, (0, 0))
+    canvas.paste(other, (img.width, 0))
+    return canvas
+
+
+def inset(img: Image.Image, other_name: str, share: float) -> Image.Image:
+    other = special(other_name)
+    size = int(img.width * share)
+    out = img.copy()
+    out.paste(other.resize((size, size)), (img.width - size - 8, 8))
+    return out
+
+
+def motion(img: Image.Image, length: int) -> Image.Image:
+    arr = np.asarray(img).astype(np.float32)
+    acc = np.zeros_like(arr)
+    for shift in range(length):
+        acc += np.roll(arr, shift - length // 2, axis=1)
+    return Image.fromarray((acc / length).astype(np.uint8))
+
+
+def apply(img: Image.Image, op: list[Any], src: str) -> Image.Image:
+    kind, args = op[0], op[1:]
+    if kind == "scale":
+        return img.resize((round(img.width * args[0]), round(img.height * args[0])), Image.Resampling.LANCZOS)
+    if kind == "resize":
+        return img.resize((args[0], args[1]), Image.Resampling.LANCZOS)
+    if kind == "crop":
+        w, h = img.size
+        return img.crop((int(args[0] * w), int(args[1] * h), int(args[2] * w), int(args[3] * h)))
+    if kind == "rotate":
+        return img.rotate(args[0], resample=Image.Resampling.BICUBIC, fillcolor=(96, 110, 124))
+    if kind == "mirror":
+        return img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    if kind == "gray":
+        return img.convert("L").convert("RGB")
+    if kind == "brightness":
+        return ImageEnhance.Brightness(img).enhance(args[0])
+    if kind == "blur":
+        return img.filter(ImageFilter.GaussianBlur(args[0]))
+    if kind == "motion":
+        return motion(img, args[0])
+    if kind == "pad":
+        return pad(img, *args)
+    if kind == "beside":
+        return beside(img, args[0])
+    if kind == "inset":
+        return inset(img, args[0], args[1])
+    lm = landmarks_of(src)  # the drawing ops come first, so img is still the source
+    if kind == "glasses":
+        return draw_glasses(img, lm, args[0])
+    if kind == "hat":
+        return draw_hat(img, lm, tuple(args[0]))
+    if kind == "mask":
+        return draw_mask(img, lm, tuple(args[0]))
+    if kind == "shade_side":
+        return shade_side(img, lm, args[0], args[1])
+    raise ValueError(f"unknown op {kind}")
+
+
+def encode(img: Image.Image, case: dict[str, Any]) -> bytes:
+    fmt = case.get("format", "JPEG")
+    params: dict[str, Any] = {}
+    orientation = case.get("orientation")
+    if orientation in (6, 8):
+        # Store the pixels turned so that applying the EXIF orientation shows them upright.
+        img = img.transpose(Image.Transpose.ROTATE_90 if orientation == 6 else Image.Transpose.ROTATE_270)
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        params["exif"] = exif
+    if fmt == "JPEG":
+        params["quality"] = case.get("quality", 92)
+    out = io.BytesIO()
+    img.save(out, format=fmt, **params)
+    data = out.getvalue()
+    if "truncate" in case:
+        data = data[: int(len(data) * case["truncate"])]
+    return data
+
+
+def build_case(case: dict[str, Any], sources: dict[str, Any]) -> PhotoCase:
+    src = case["source"]
+    meta = sources[src]
+    truth = set(case["expect"]) | set(meta.get("truth", []))
+    ignore = set(case.get("ignore", [])) | set(meta.get("ignore", []))
+    if "random_bytes" in case:
+        data = random.Random(case["name"]).randbytes(case["random_bytes"])
+    else:
+        img = source(src)
+        for op in case["ops"]:
+            img = apply(img, op, src)
+        data = encode(img, case)
+    if "unreadable" in truth:  # nothing else can be judged in a file that does not decode
+        truth = {"unreadable"}
+    return PhotoCase(case["name"], data, truth - ignore, ignore - set(case["expect"]))
+
+
+def load_cases() -> list[PhotoCase]:
+    manifest = json.loads(MANIFEST.read_text())
+    return [build_case(case, manifest["sources"]) for case in manifest["cases"]]
+
+
+def write_all(folder: Path) -> None:
+    """Write every case to a folder, to look at them (`python -m tests.photos.build DIR`)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for case in load_cases():
+        (folder / f"{case.name}.img").write_bytes(case.data)
+
+
+if __name__ == "__main__":
+    import sys
+
+    write_all(Path(sys.argv[1] if len(sys.argv) > 1 else "photo-cases"))

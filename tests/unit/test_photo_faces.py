@@ -1,0 +1,65 @@
+"""Face checks on real photographs, and the labelled set's scores against the targets."""
+
+import pytest
+
+from bot.photo import Severity, check_photo
+from tests import photo_samples
+from tests.photos.build import load_cases, source
+from tests.photos.evaluate import FAIL_CODES, WARN_CODES, evaluate
+from tests.photo_samples import encode
+
+
+def problems(data: bytes) -> dict[str, object]:
+    return {f.code: f for f in check_photo(data).findings if f.severity is not Severity.INFO}
+
+
+def test_astronaut_portrait_passes_every_check() -> None:
+    report = check_photo(photo_samples.headshot_jpeg())
+    assert report.ok and [f.code for f in report.findings] == ["reminders"]
+    assert {"face", "people", "framing", "pose", "lighting", "exposure", "blur", "glasses",
+            "headwear", "face_covered"} <= set(report.passed_checks)
+
+
+def test_grace_hopper_glasses_and_cap_are_warned_with_numbers() -> None:
+    found = problems(encode(source("grace").resize((870, 1020)), "JPEG", quality=92))
+    assert set(found) == {"glasses", "headwear"}
+    glasses = found["glasses"]
+    assert glasses.severity is Severity.WARN and glasses.measured and glasses.threshold  # type: ignore[attr-defined]
+
+
+def test_two_people_and_a_cat_fail() -> None:
+    grace = source("grace").resize((512, 512))
+    side_by_side = photo_samples.encode(_beside(photo_samples.astronaut(), grace), "JPEG")
+    assert problems(side_by_side)["multiple_people"].severity is Severity.FAIL  # type: ignore[attr-defined]
+    cat = encode(source("chelsea").resize((902, 600)), "JPEG")
+    assert set(problems(cat)) == {"no_face"}
+
+
+def _beside(a, b):  # type: ignore[no-untyped-def]
+    from PIL import Image
+
+    canvas = Image.new("RGB", (a.width + b.width, max(a.height, b.height)))
+    canvas.paste(a, (0, 0))
+    canvas.paste(b, (a.width, 0))
+    return canvas.resize((canvas.width * 3 // 2, canvas.height * 3 // 2))
+
+
+@pytest.fixture(scope="module")
+def evaluation():  # type: ignore[no-untyped-def]
+    return evaluate(load_cases())
+
+
+def test_fail_checks_meet_recall_and_spare_good_photos(evaluation) -> None:  # type: ignore[no-untyped-def]
+    for code in FAIL_CODES:
+        score = evaluation.scores[code]
+        assert score.positives >= 2, code
+        assert score.recall >= 0.95, (code, score.missed)
+    assert evaluation.good_failed_share <= 0.05, evaluation.good_failed
+
+
+def test_warn_checks_meet_recall(evaluation) -> None:  # type: ignore[no-untyped-def]
+    for code in WARN_CODES:
+        score = evaluation.scores[code]
+        assert score.positives >= 3, code
+        assert score.recall >= 0.80, (code, score.missed)
+        assert score.precision >= 0.80, (code, score.false_alarms)
