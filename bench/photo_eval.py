@@ -21,9 +21,21 @@ def accuracy_table() -> str:
     rows = []
     for code, s in ev.scores.items():
         kind = "fail" if code in FAIL_CODES else "warn"
-        rows.append([code, kind, s.positives, s.tp, s.fp, f"{s.precision:.2f}", f"{s.recall:.2f}",
-                     ", ".join(s.missed + [f"+{n}" for n in s.false_alarms]) or "-"])
-    text = table(["code", "kind", "cases", "found", "false alarms", "precision", "recall", "missed / +false"], rows)
+        rows.append(
+            [
+                code,
+                kind,
+                s.positives,
+                s.tp,
+                s.fp,
+                f"{s.precision:.2f}",
+                f"{s.recall:.2f}",
+                ", ".join(s.missed + [f"+{n}" for n in s.false_alarms]) or "-",
+            ]
+        )
+    text = table(
+        ["code", "kind", "cases", "found", "false alarms", "precision", "recall", "missed / +false"], rows
+    )
     return (
         f"{text}\n\n{ev.cases} photos; good photos (no fail truth) failed: "
         f"{len(ev.good_failed)}/{ev.good_photos} ({ev.good_failed_share:.0%})"
@@ -37,8 +49,14 @@ def speed_table(repeat: int) -> str:
         data = twelve_megapixel(fmt)
         check = median_ms(lambda d=data: check_photo(d), repeat)
         decode = median_ms(lambda d=data: Image.open(io.BytesIO(d)).load(), repeat)
-        rows.append([f"12 MP {fmt} ({len(data) / 1e6:.1f} MB)", f"{check:.0f}", f"{decode:.0f}",
-                     f"{check / decode:.2f}×"])
+        rows.append(
+            [
+                f"12 MP {fmt} ({len(data) / 1e6:.1f} MB)",
+                f"{check:.0f}",
+                f"{decode:.0f}",
+                f"{check / decode:.2f}×",
+            ]
+        )
     return table(["photo", "check_photo ms (median)", "Pillow open+load ms (median)", "ratio"], rows)
 
 

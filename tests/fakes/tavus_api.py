@@ -184,9 +184,7 @@ class FakeTavus(FakeServer):
         except Exception:
             return json_response(400, {"error": "imageBase64 must be a base64-encoded JPEG or PNG"})
         with self.lock:
-            self.validations.append(
-                {"size": size, "mime": data.get("mimeType"), "model": data.get("model")}
-            )
+            self.validations.append({"size": size, "mime": data.get("mimeType"), "model": data.get("model")})
             verdict = self.next_verdicts.popleft() if self.next_verdicts else None
         if verdict is None:
             checks = [

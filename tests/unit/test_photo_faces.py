@@ -4,9 +4,9 @@ import pytest
 
 from bot.photo import Severity, check_photo
 from tests import photo_samples
+from tests.photo_samples import encode
 from tests.photos.build import load_cases, source
 from tests.photos.evaluate import FAIL_CODES, WARN_CODES, evaluate
-from tests.photo_samples import encode
 
 
 def problems(data: bytes) -> dict[str, object]:
@@ -16,8 +16,18 @@ def problems(data: bytes) -> dict[str, object]:
 def test_astronaut_portrait_passes_every_check() -> None:
     report = check_photo(photo_samples.headshot_jpeg())
     assert report.ok and [f.code for f in report.findings] == ["reminders"]
-    assert {"face", "people", "framing", "pose", "lighting", "exposure", "blur", "glasses",
-            "headwear", "face_covered"} <= set(report.passed_checks)
+    assert {
+        "face",
+        "people",
+        "framing",
+        "pose",
+        "lighting",
+        "exposure",
+        "blur",
+        "glasses",
+        "headwear",
+        "face_covered",
+    } <= set(report.passed_checks)
 
 
 def test_grace_hopper_glasses_and_cap_are_warned_with_numbers() -> None:
