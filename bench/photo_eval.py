@@ -33,9 +33,7 @@ def accuracy_table() -> str:
                 ", ".join(s.missed + [f"+{n}" for n in s.false_alarms]) or "-",
             ]
         )
-    text = table(
-        ["code", "kind", "cases", "found", "false alarms", "precision", "recall", "missed / +false"], rows
-    )
+    text = table(["code", "kind", "cases", "found", "false alarms", "precision", "recall", "missed / +false"], rows)
     return (
         f"{text}\n\n{ev.cases} photos; good photos (no fail truth) failed: "
         f"{len(ev.good_failed)}/{ev.good_photos} ({ev.good_failed_share:.0%})"

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 from typing import Any
 
+import httpx
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
@@ -51,14 +52,13 @@ def build_services(settings: Settings) -> Services:
         settings.tavus_api_url,
         max_retries=settings.tavus_max_retries,
         backoff_seconds=settings.tavus_backoff_seconds,
+        timeout=httpx.Timeout(settings.tavus_timeout_seconds, connect=min(5.0, settings.tavus_timeout_seconds)),
     )
     return Services(
         settings=settings,
         repo=Repository(settings.database_path),
         slack=slack,
-        downloader=SlackFileDownloader(
-            settings.slack_bot_token, settings.slack_api_url, settings.download_max_bytes
-        ),
+        downloader=SlackFileDownloader(settings.slack_bot_token, settings.slack_api_url, settings.download_max_bytes),
         rehost=PhotoRehost(
             settings.s3_bucket,
             region=settings.aws_region,
@@ -104,8 +104,10 @@ def run(settings: Settings) -> None:
     workflow = Workflow(services)
     bolt_app = build_app(services, workflow)
     threading.Thread(target=services.voices.refresh, name="voices", daemon=True).start()
-    # Resume what a previous run left: interrupted submissions, unsent notices.
-    services.executor.submit(workflow._guarded, maintenance, workflow)
+    # Resume what a previous run left: photos being checked, interrupted submissions,
+    # unsent notices.
+    workflow.resume_intake()
+    workflow.run_in_background(maintenance, workflow)
     scheduler = start_scheduler(workflow, settings.poll_interval_seconds)
     stop = threading.Event()
 
@@ -130,9 +132,7 @@ def run(settings: Settings) -> None:
 def _run_http(bolt_app: App, settings: Settings, stop: threading.Event) -> None:
     from waitress.server import create_server
 
-    server = create_server(
-        wsgi_app(bolt_app), host="0.0.0.0", port=settings.port, threads=16, ident="replica-bot"
-    )
+    server = create_server(wsgi_app(bolt_app), host="0.0.0.0", port=settings.port, threads=16, ident="replica-bot")
     # The server runs in a daemon thread; the main thread waits for SIGTERM, then shuts down
     # the scheduler and workers in order while in-flight requests finish.
     threading.Thread(target=server.run, name="http", daemon=True).start()

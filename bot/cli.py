@@ -71,11 +71,10 @@ def cmd_check(paths: Sequence[str], as_json: bool) -> int:
 
 
 def cmd_run() -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr
-    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
     for noisy in ("apscheduler", "waitress", "httpx"):  # httpx logs full URLs
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)  # "skipped: already running"
     read_dotenv()
     try:
         settings = load_settings()

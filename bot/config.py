@@ -48,6 +48,9 @@ class Settings:
     download_max_bytes: int
     tavus_max_retries: int
     tavus_backoff_seconds: float
+    tavus_timeout_seconds: float
+    long_training_seconds: int
+    reconcile_grace_seconds: int
 
     @property
     def socket_mode(self) -> bool:
@@ -167,6 +170,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         download_max_bytes=r.integer("DOWNLOAD_MAX_BYTES", 30 * 1024 * 1024, 1024, 200 * 2**20),
         tavus_max_retries=r.integer("TAVUS_MAX_RETRIES", 4, 0, 10),
         tavus_backoff_seconds=r.number("TAVUS_BACKOFF_SECONDS", 1.0, 0.0, 60.0),
+        tavus_timeout_seconds=r.number("TAVUS_TIMEOUT_SECONDS", 20.0, 0.1, 300.0),
+        long_training_seconds=r.integer("LONG_TRAINING_SECONDS", 8 * 3600, 1, 7 * 86_400),
+        reconcile_grace_seconds=r.integer("RECONCILE_GRACE_SECONDS", 120, 0, 86_400),
     )
     if r.problems:
         raise ConfigError(r.problems)

@@ -323,6 +323,26 @@ def create_failed_message(reason: str) -> Message:
     return Message(text, [_section(text)])
 
 
+def retrying_text(what: str) -> str:
+    return f":hourglass: {what} is not answering right now; I'll keep trying and update this message."
+
+
+def internal_error_text() -> str:
+    return ":x: Something went wrong while checking this photo. Please upload it again."
+
+
+def draft_expired_text() -> str:
+    return "This draft expired without being sent to Tavus. Upload the photo again to make a replica."
+
+
+def long_training_message(replica_id: str, hours: int) -> Message:
+    text = (
+        f":hourglass_flowing_sand: Replica `{replica_id}` has been training for over {hours} hours, "
+        "longer than usual. I'm still watching it and will reply here when it's done."
+    )
+    return Message(text, [_section(text)])
+
+
 def cancelled_message() -> Message:
     text = "Cancelled. Nothing was sent to Tavus; upload another photo any time."
     return Message(text, [_section(text)])

@@ -47,9 +47,9 @@ def poll_training(workflow: Workflow) -> int:
 
 
 def maintenance(workflow: Workflow) -> None:
-    workflow.reconcile_submitting()
-    workflow.deliver_notices()
-    workflow.sweep_objects()
+    """Reconcile interrupted submissions, deliver queued notices, clean up storage."""
+    for step in (workflow.reconcile_submitting, workflow.deliver_notices, workflow.sweep):
+        workflow.guarded(step)
 
 
 def start_scheduler(workflow: Workflow, poll_interval_seconds: int) -> BackgroundScheduler:

@@ -97,6 +97,17 @@ class PhotoRehost:
             raise RehostError(f"signing the photo URL failed ({type(exc).__name__})") from exc
         return url
 
+    def list_older_than(self, prefix: str, age_seconds: int) -> list[str]:
+        cutoff = datetime.now(UTC) - timedelta(seconds=age_seconds)
+        keys: list[str] = []
+        try:
+            pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+            for page in pages:
+                keys += [o["Key"] for o in page.get("Contents") or [] if o["LastModified"] < cutoff]
+        except (BotoCoreError, ClientError) as exc:
+            raise RehostError(f"listing stored photos failed ({type(exc).__name__})") from exc
+        return keys
+
     def delete(self, key: str) -> None:
         try:
             self._s3.delete_object(Bucket=self.bucket, Key=key)

@@ -53,9 +53,7 @@ class SlackFileDownloader:
                     "that file is hosted outside Slack, so I won't fetch it with my Slack "
                     "credentials. Please upload the photo directly into this DM."
                 )
-            with self._client.stream(
-                "GET", url, headers={"Authorization": f"Bearer {self._token}"}
-            ) as response:
+            with self._client.stream("GET", url, headers={"Authorization": f"Bearer {self._token}"}) as response:
                 if response.is_redirect:
                     url = urljoin(url, response.headers.get("location", ""))
                     continue

@@ -132,18 +132,28 @@ class TavusClient:
         base = min(self._max_backoff, self._backoff * (2**attempt))
         return base / 2 + random.uniform(0, base / 2)  # jitter spreads retries apart
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _request(self, method: str, path: str, *, idempotent: bool = True, **kwargs: Any) -> Any:
+        """Send with retries. A non-idempotent request is retried only when Tavus surely did
+        not act on it (429, or no connection made); a lost answer is raised as retryable."""
         last: TavusError | None = None
         for attempt in range(self._max_retries + 1):
             hinted: float | None = None
+            safe_to_retry = idempotent
             try:
                 response = self._client.request(method, path, **kwargs)
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                last = TavusError(None, "could not connect to Tavus", retryable=True)
+                safe_to_retry = True
             except httpx.TimeoutException:
                 last = TavusError(None, "Tavus did not answer in time", retryable=True)
             except httpx.TransportError as exc:
                 last = TavusError(None, f"could not reach Tavus ({type(exc).__name__})", retryable=True)
             else:
-                if response.status_code == 429 or response.status_code >= 500:
+                if response.status_code == 429:
+                    hinted = _retry_after(response)
+                    last = TavusError(429, _error_text(response), retryable=True)
+                    safe_to_retry = True
+                elif response.status_code >= 500:
                     hinted = _retry_after(response)
                     last = TavusError(response.status_code, _error_text(response), retryable=True)
                 elif response.status_code == 404:
@@ -152,17 +162,18 @@ class TavusClient:
                     raise TavusError(response.status_code, _error_text(response))
                 else:
                     return self._json(response)
-            if attempt < self._max_retries:
-                delay = self._delay(attempt, hinted)
-                log.warning(
-                    "event=tavus_retry method=%s path=%s status=%s attempt=%d delay=%.2f",
-                    method,
-                    path,
-                    last.status,
-                    attempt + 1,
-                    delay,
-                )
-                self._sleep(delay)
+            if not safe_to_retry or attempt >= self._max_retries:
+                break
+            delay = self._delay(attempt, hinted)
+            log.warning(
+                "event=tavus_retry method=%s path=%s status=%s attempt=%d delay=%.2f",
+                method,
+                path,
+                last.status,
+                attempt + 1,
+                delay,
+            )
+            self._sleep(delay)
         assert last is not None
         raise last
 
@@ -173,9 +184,7 @@ class TavusClient:
         try:
             return response.json()
         except ValueError as exc:
-            raise TavusError(
-                response.status_code, "Tavus answered with malformed JSON", retryable=True
-            ) from exc
+            raise TavusError(response.status_code, "Tavus answered with malformed JSON", retryable=True) from exc
 
     # --- replicas -----------------------------------------------------------------------
     def create_replica(
@@ -196,7 +205,8 @@ class TavusClient:
             body["auto_fix_training_image"] = True
         if callback_url:
             body["callback_url"] = callback_url
-        return Replica.from_json(self._request("POST", RESOURCE_PATH, json=body))
+        # Not idempotent: a retry after a lost answer could make a second replica.
+        return Replica.from_json(self._request("POST", RESOURCE_PATH, json=body, idempotent=False))
 
     def get_replica(self, replica_id: str) -> Replica:
         return Replica.from_json(self._request("GET", f"{RESOURCE_PATH}/{replica_id}"))

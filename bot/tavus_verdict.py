@@ -29,12 +29,8 @@ REJECTIONS: dict[str, Rejection] = {
     "HeadNotFullyInFrameError": Rejection(
         "framing", "Keep your whole head in frame, from the top of your hair to your chin.", True
     ),
-    "ImageQualityError": Rejection(
-        "blur", "Use a sharp, well-lit photo in which you fill more of the frame.", True
-    ),
-    "PoseNotSuitableError": Rejection(
-        "not_frontal", "Sit upright with a neutral pose, facing the camera.", False
-    ),
+    "ImageQualityError": Rejection("blur", "Use a sharp, well-lit photo in which you fill more of the frame.", True),
+    "PoseNotSuitableError": Rejection("not_frontal", "Sit upright with a neutral pose, facing the camera.", False),
     "HeadphonesError": Rejection("headwear", "Take off headphones and earbuds.", False),
     "CelebrityFoundError": Rejection(
         None, "Tavus does not accept photos of public figures; use a photo of yourself.", False
@@ -49,9 +45,7 @@ REJECTIONS: dict[str, Rejection] = {
     "Phx4FaceObscuredError": Rejection(
         "face_covered", "Nothing may cover your face: no hands, objects or headscarf.", False
     ),
-    "Phx4CenterFaceNotVisibleError": Rejection(
-        "framing", "Centre your face and keep it fully visible.", True
-    ),
+    "Phx4CenterFaceNotVisibleError": Rejection("framing", "Centre your face and keep it fully visible.", True),
 }
 
 

@@ -28,9 +28,7 @@ def answer(workflow: Workflow, text: str, team_id: str, user_id: str) -> str:
     if word == "voice":
         if not rest:
             current = workflow.s.repo.get_voice(team_id, user_id)
-            return (
-                f"Your voice is `{current}`. " if current else ""
-            ) + "Set one with `/replica voice <name>`."
+            return (f"Your voice is `{current}`. " if current else "") + "Set one with `/replica voice <name>`."
         resolved = workflow.s.voices.resolve(rest)
         if resolved is None:
             return messages.unknown_voice_text(rest, workflow.s.voices.suggest(rest))
@@ -48,9 +46,7 @@ def answer(workflow: Workflow, text: str, team_id: str, user_id: str) -> str:
 def register(app: App, workflow: Workflow) -> None:
     def on_replica(ack: Ack, command: dict[str, Any]) -> None:
         text = answer(workflow, command.get("text") or "", command["team_id"], command["user_id"])
-        log.info(
-            "event=command user=%s sub=%s", command["user_id"], (command.get("text") or "").split(" ")[0][:20]
-        )
+        log.info("event=command user=%s sub=%s", command["user_id"], (command.get("text") or "").split(" ")[0][:20])
         ack(text=text, response_type="ephemeral")
 
     handler: Callable[..., None] = on_replica

@@ -71,3 +71,13 @@ def m001_initial(db: Database) -> None:
         pk="id",
     )
     db.table("outbox").create_index(["dedupe_key"], unique=True)
+
+
+@migrations()
+def m002_resumable_intake_and_notices(db: Database) -> None:
+    # Intake is resumable: the file object is stored with the submission before any work.
+    db.table("submissions").add_column("file_json", str)
+    db.table("submissions").add_column("channel_type", str)
+    db.table("submissions").add_column("long_training_noted_at", str)
+    # A notice whose post may have reached Slack before a crash is checked, not re-posted.
+    db.table("outbox").add_column("sending_at", str)

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -22,6 +22,11 @@ from .migrations import migrations
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def seconds_ago(seconds: int) -> str:
+    """A timestamp in the same form as utc_now(), `seconds` in the past."""
+    return (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -51,6 +56,9 @@ class Submission:
     updated_at: str | None = None
     submitted_at: str | None = None
     finished_at: str | None = None
+    file_json: str | None = None
+    channel_type: str | None = None
+    long_training_noted_at: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Submission:
@@ -74,6 +82,7 @@ class OutboxMessage:
     text: str
     blocks_json: str | None
     attempts: int
+    sending_at: str | None = None
 
     @property
     def blocks(self) -> list[dict[str, Any]] | None:
@@ -106,14 +115,19 @@ class Repository:
             self.db.close()
 
     # --- Slack events -------------------------------------------------------------------
-    def record_event(self, event_id: str) -> bool:
-        """Remember an event id; False when it was seen before (a retry or a duplicate)."""
-        with self._lock:
-            cur = self.db.execute(
+    def record_event(self, event_id: str, submission: Submission | None = None) -> bool:
+        """Remember an event id (and the submission it brings, in the same transaction);
+        False when the event was seen before (a retry or a duplicate)."""
+        with self._lock, self._transaction() as db:
+            cur = db.execute(
                 "INSERT OR IGNORE INTO processed_events (event_id, received_at) VALUES (?, ?)",
                 [event_id, utc_now()],
             )
-            return cur.rowcount == 1
+            if cur.rowcount != 1:
+                return False
+            if submission is not None:
+                self.create_submission(submission)
+            return True
 
     # --- submissions --------------------------------------------------------------------
     def create_submission(self, submission: Submission) -> bool:
@@ -135,13 +149,22 @@ class Repository:
             rows = list(self.db.table("submissions").rows_where("id = ?", [submission_id]))
         return Submission.from_row(rows[0]) if rows else None
 
+    def older_than(self, statuses: Iterable[str], column: str, cutoff: str) -> list[Submission]:
+        wanted = list(statuses)
+        marks = ", ".join("?" for _ in wanted)
+        with self._lock:
+            rows = list(
+                self.db.table("submissions").rows_where(
+                    f"status in ({marks}) and {column} < ?", [*wanted, cutoff], order_by="created_at"
+                )
+            )
+        return [Submission.from_row(r) for r in rows]
+
     def with_status(self, *statuses: str) -> list[Submission]:
         marks = ", ".join("?" for _ in statuses)
         with self._lock:
             rows = list(
-                self.db.table("submissions").rows_where(
-                    f"status in ({marks})", list(statuses), order_by="created_at"
-                )
+                self.db.table("submissions").rows_where(f"status in ({marks})", list(statuses), order_by="created_at")
             )
         return [Submission.from_row(r) for r in rows]
 
@@ -157,9 +180,7 @@ class Repository:
             )
         return [Submission.from_row(r) for r in rows]
 
-    def transition(
-        self, submission_id: str, from_statuses: Iterable[str], to_status: str, **changes: Any
-    ) -> bool:
+    def transition(self, submission_id: str, from_statuses: Iterable[str], to_status: str, **changes: Any) -> bool:
         """Compare-and-set the status: True only for the one caller that moved it."""
         allowed = list(from_statuses)
         changes = {**changes, "status": to_status, "updated_at": utc_now()}
@@ -203,9 +224,7 @@ class Repository:
 
     def get_voice(self, team_id: str, user_id: str) -> str | None:
         with self._lock:
-            rows = list(
-                self.db.table("user_prefs").rows_where("team_id = ? and user_id = ?", [team_id, user_id])
-            )
+            rows = list(self.db.table("user_prefs").rows_where("team_id = ? and user_id = ?", [team_id, user_id]))
         return rows[0]["voice_name"] if rows else None
 
     def mark_welcomed(self, team_id: str, user_id: str) -> bool:
@@ -217,8 +236,7 @@ class Repository:
                 [team_id, user_id, now],
             )
             cur = db.execute(
-                "UPDATE user_prefs SET welcomed_at = ? WHERE team_id = ? AND user_id = ? "
-                "AND welcomed_at IS NULL",
+                "UPDATE user_prefs SET welcomed_at = ? WHERE team_id = ? AND user_id = ? AND welcomed_at IS NULL",
                 [now, team_id, user_id],
             )
             return cur.rowcount == 1
@@ -266,6 +284,10 @@ class Repository:
             rows = list(self.db.table("outbox").rows_where("sent_at is null", order_by="id", limit=limit))
         names = {f.name for f in fields(OutboxMessage)}
         return [OutboxMessage(**{k: v for k, v in r.items() if k in names}) for r in rows]
+
+    def mark_notice_sending(self, notice_id: int) -> None:
+        with self._lock:
+            self.db.execute("UPDATE outbox SET sending_at = ? WHERE id = ?", [utc_now(), notice_id])
 
     def mark_notice_sent(self, notice_id: int) -> None:
         with self._lock:

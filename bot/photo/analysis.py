@@ -9,6 +9,7 @@ Solution objects are not thread-safe, so each runs under its own lock; they load
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -85,6 +86,9 @@ class AnalysisUnavailable(Exception):
 
 class MediaPipeAnalyzer:
     def __init__(self) -> None:
+        # MediaPipe's native logging goes to stderr; keep warnings and errors only.
+        os.environ.setdefault("GLOG_minloglevel", "2")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         try:
             from mediapipe.python.solutions import (
                 face_detection,
@@ -93,9 +97,7 @@ class MediaPipeAnalyzer:
                 selfie_segmentation,
             )
         except Exception as exc:  # ImportError, or a broken native library
-            raise AnalysisUnavailable(
-                f"MediaPipe could not be loaded ({exc}); install with scripts/install"
-            ) from exc
+            raise AnalysisUnavailable(f"MediaPipe could not be loaded ({exc}); install with scripts/install") from exc
         # Full-range detection: finds small and several faces (short-range misses them).
         self._detector = face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.3)
         self._mesh = face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=False)
@@ -155,14 +157,17 @@ class MediaPipeAnalyzer:
         x1, y1 = int(min(w, box.cx * w + side / 2)), int(min(h, box.cy * h + side / 2))
         if x1 - x0 < 8 or y1 - y0 < 8:
             return None
-        crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+        crop = rgb[y0:y1, x0:x1]
+        # The mesh expects a square input; pad a crop clipped by the photo's edge.
+        side_px = max(x1 - x0, y1 - y0)
+        crop = np.ascontiguousarray(
+            np.pad(crop, ((0, side_px - (y1 - y0)), (0, side_px - (x1 - x0)), (0, 0)), mode="edge")
+        )
         found = self._run("mesh", self._mesh, crop).multi_face_landmarks
         if not found:
             return None
-        cw, ch = x1 - x0, y1 - y0
-        return np.array(
-            [(x0 + p.x * cw, y0 + p.y * ch, p.z * cw) for p in found[0].landmark], dtype=np.float32
-        )
+        pts = [(x0 + p.x * side_px, y0 + p.y * side_px, p.z * side_px) for p in found[0].landmark]
+        return np.array(pts, dtype=np.float32)
 
     def _bodies_beside(self, rgb: np.ndarray, faces: list[Face]) -> int:
         """Segment the wide strips beside everyone found: a person there is someone whose

@@ -58,9 +58,7 @@ def check_resolution(photo: DecodedPhoto) -> list[Finding]:
         Finding(
             code="resolution",
             severity=Severity.FAIL,
-            message=(
-                f"The photo is {photo.width}×{photo.height} px; {MIN_SIDE_PX}×{MIN_SIDE_PX} is the minimum."
-            ),
+            message=(f"The photo is {photo.width}×{photo.height} px; {MIN_SIDE_PX}×{MIN_SIDE_PX} is the minimum."),
             advice="Send the original photo, not a screenshot or a thumbnail.",
             measured=f"{photo.width}×{photo.height} px",
             threshold=f"≥ {MIN_SIDE_PX}×{MIN_SIDE_PX} px",

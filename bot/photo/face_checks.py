@@ -175,8 +175,7 @@ def check_pose(ctx: FaceContext) -> list[Finding]:
             message=f"The head is {', '.join(off)}.",
             advice="Face the camera straight on, head level, looking into the lens.",
             measured=f"yaw {yaw:.0f}°, pitch {pitch:.0f}°, roll {roll:.0f}°",
-            threshold=f"|yaw| ≤ {t.YAW_MAX_DEG:.0f}°, |pitch| ≤ {t.PITCH_MAX_DEG:.0f}°, "
-            f"|roll| ≤ {t.ROLL_MAX_DEG:.0f}°",
+            threshold=f"|yaw| ≤ {t.YAW_MAX_DEG:.0f}°, |pitch| ≤ {t.PITCH_MAX_DEG:.0f}°, |roll| ≤ {t.ROLL_MAX_DEG:.0f}°",
         )
     ]
 
@@ -227,8 +226,7 @@ def check_exposure(ctx: FaceContext) -> list[Finding]:
             message="Exposure: " + "; ".join(issues) + ".",
             advice="Retake in brighter, softer light, or adjust the exposure before sending.",
             measured=f"face brightness {mean:.0f}/255, clipped {_pct(high + low)}",
-            threshold=f"brightness {t.FACE_LUMA_MIN:.0f}–{t.FACE_LUMA_MAX:.0f}, clipped ≤ "
-            f"{_pct(t.CLIPPED_MAX_SHARE)}",
+            threshold=f"brightness {t.FACE_LUMA_MIN:.0f}–{t.FACE_LUMA_MAX:.0f}, clipped ≤ {_pct(t.CLIPPED_MAX_SHARE)}",
         )
     ]
 
@@ -289,9 +287,7 @@ def check_glasses(ctx: FaceContext) -> list[Finding]:
         return []
     bridge, rims, eyes = _edge_ratios(face)
     sunglasses = eyes <= t.SUNGLASSES_EYES_MAX
-    glasses = bridge >= t.GLASSES_BRIDGE_STRONG or (
-        bridge >= t.GLASSES_BRIDGE_MIN and rims >= t.GLASSES_RIMS_MIN
-    )
+    glasses = bridge >= t.GLASSES_BRIDGE_STRONG or (bridge >= t.GLASSES_BRIDGE_MIN and rims >= t.GLASSES_RIMS_MIN)
     if not (sunglasses or glasses):
         return []
     kind = "Sunglasses" if sunglasses else "Glasses"
@@ -329,9 +325,7 @@ def check_headwear(ctx: FaceContext) -> list[Finding]:
     chroma = 0.0
     if ctx.is_colour:
         chroma = float(
-            np.linalg.norm(
-                _chroma(face.region(fr.UPPER_FOREHEAD, "rgb")) - _chroma(face.region(SKIN_REFERENCE, "rgb"))
-            )
+            np.linalg.norm(_chroma(face.region(fr.UPPER_FOREHEAD, "rgb")) - _chroma(face.region(SKIN_REFERENCE, "rgb")))
             * 100
         )
     if ratio > t.HEADWEAR_LUMA_RATIO_MAX and chroma < t.HEADWEAR_CHROMA_MIN:
@@ -359,9 +353,7 @@ def check_face_covered(ctx: FaceContext) -> list[Finding]:
     hand = max((main.box.overlap(h) for h in ctx.analysis.hands), default=0.0)
     if texture >= t.LOWER_FACE_TEXTURE_MIN and hand < t.HAND_OVER_FACE_MIN:
         return []
-    what = (
-        "a hand is over the face" if hand >= t.HAND_OVER_FACE_MIN else "something covers the mouth and chin"
-    )
+    what = "a hand is over the face" if hand >= t.HAND_OVER_FACE_MIN else "something covers the mouth and chin"
     return [
         Finding(
             code="face_covered",
@@ -369,8 +361,7 @@ def check_face_covered(ctx: FaceContext) -> list[Finding]:
             message=f"The face looks covered: {what}.",
             advice="Remove masks, scarves and hands from your face.",
             measured=f"lower-face texture {texture:.2f}, hand overlap {_pct(hand)}",
-            threshold=f"texture ≥ {t.LOWER_FACE_TEXTURE_MIN:.2f}, "
-            f"hand overlap < {_pct(t.HAND_OVER_FACE_MIN)}",
+            threshold=f"texture ≥ {t.LOWER_FACE_TEXTURE_MIN:.2f}, hand overlap < {_pct(t.HAND_OVER_FACE_MIN)}",
         )
     ]
 

@@ -40,7 +40,10 @@ def s3_client(s3_server: str):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def bucket(s3_client, request: pytest.FixtureRequest) -> str:  # type: ignore[no-untyped-def]
-    name = "replicas-" + request.node.name.lower().replace("_", "-")[:40]
+    import re
+    import secrets
+
+    name = "replicas-" + re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:30] + "-" + secrets.token_hex(3)
     s3_client.create_bucket(Bucket=name)
     return name
 

@@ -98,9 +98,7 @@ class BotProcess:
         all_headers = {"Content-Type": content_type, **sign(body, timestamp), **(headers or {})}
         return self.http.post("/slack/events", content=body, headers=all_headers)
 
-    def send_event(
-        self, event: dict[str, Any], event_id: str, retry_num: int | None = None
-    ) -> httpx.Response:
+    def send_event(self, event: dict[str, Any], event_id: str, retry_num: int | None = None) -> httpx.Response:
         envelope = {
             "token": "legacy-verification-token",
             "team_id": TEAM,
@@ -204,9 +202,7 @@ def file_share_event(
     }
 
 
-def bot_env(
-    tmp: Path, slack_api_url: str, tavus_url: str, s3_url: str, bucket: str, **extra: str
-) -> dict[str, str]:
+def bot_env(tmp: Path, slack_api_url: str, tavus_url: str, s3_url: str, bucket: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TAVUS_", "AWS_", "S3_"))}
     env.update(
         SLACK_BOT_TOKEN=BOT_TOKEN,
@@ -223,6 +219,7 @@ def bot_env(
         DATABASE_PATH=str(tmp / "bot.db"),
         POLL_INTERVAL_SECONDS="1",
         TAVUS_BACKOFF_SECONDS="0.05",
+        RECONCILE_GRACE_SECONDS="3",
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)

@@ -9,35 +9,8 @@ from tests import photo_samples
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.tavus_api import FakeTavus
 
+from .flow import block_of, checklist_ts, ready_update, thread_messages, updates_of
 from .harness import BOT_TOKEN, OTHER_USER, USER, BotProcess, file_share_event, wait_for
-
-
-def thread_messages(slack: FakeSlack, thread_ts: str) -> list[dict]:
-    return [c.args for c in slack.calls_to("chat.postMessage") if c.args.get("thread_ts") == thread_ts]
-
-
-def updates_of(slack: FakeSlack, ts: str) -> list[dict]:
-    return [c.args for c in slack.calls_to("chat.update") if c.args.get("ts") == ts]
-
-
-def block_of(args: dict, block_id: str) -> dict | None:
-    return next((b for b in args.get("blocks") or [] if b.get("block_id") == block_id), None)
-
-
-def checklist_ts(slack: FakeSlack, thread_ts: str) -> str:
-    """The ts of the bot's first reply in the thread: the checklist that edits itself."""
-
-    def first_reply() -> str | None:
-        for call in slack.calls_to("chat.postMessage"):
-            if call.args.get("thread_ts") == thread_ts and call.response.get("ts"):
-                return str(call.response["ts"])
-        return None
-
-    return wait_for(first_reply)
-
-
-def ready_update(slack: FakeSlack, ts: str) -> dict:
-    return wait_for(lambda: next((u for u in updates_of(slack, ts) if block_of(u, "draft_actions")), None))
 
 
 def test_photo_to_trained_replica(
@@ -78,9 +51,7 @@ def test_photo_to_trained_replica(
     clicked = time.monotonic()
     bot.click("create_replica", create["value"], ts, voice="julia")
     bot.click("create_replica", create["value"], ts, voice="julia")
-    training = wait_for(
-        lambda: next((u for u in updates_of(fake_slack, ts) if "Training started" in u["text"]), None)
-    )
+    training = wait_for(lambda: next((u for u in updates_of(fake_slack, ts) if "Training started" in u["text"]), None))
     create_ms = (time.monotonic() - clicked) * 1000
     assert len(fake_tavus.replicas) == 1
     replica = next(iter(fake_tavus.replicas.values()))
@@ -103,9 +74,7 @@ def test_photo_to_trained_replica(
     # 4. the poller sees completion; the thread gets one message that mentions the person
     fake_tavus.finish(replica.replica_id, "completed")
     done = wait_for(
-        lambda: next(
-            (m for m in thread_messages(fake_slack, "1700000100.000200") if "is ready" in m["text"]), None
-        )
+        lambda: next((m for m in thread_messages(fake_slack, "1700000100.000200") if "is ready" in m["text"]), None)
     )
     assert f"<@{USER}>" in done["text"] and replica.replica_id in done["text"]
     wait_for(lambda: s3_client.list_objects_v2(Bucket=bucket).get("KeyCount") == 0)
@@ -122,9 +91,7 @@ def test_too_small_and_non_image_never_reach_s3_or_tavus(
     bot.send_event(file_share_event(small, ts="1700000200.000100"), "Ev10")
     text_file = fake_slack.add_file("F0TEXT", "notes.jpg", b"just some words, not a photo", "image/jpeg")
     bot.send_event(file_share_event(text_file, ts="1700000201.000100"), "Ev11")
-    wait_for(
-        lambda: len([u for u in fake_slack.calls_to("chat.update") if "can't be used" in u.args["text"]]) == 2
-    )
+    wait_for(lambda: len([u for u in fake_slack.calls_to("chat.update") if "can't be used" in u.args["text"]]) == 2)
     texts = " ".join(str(u.args["blocks"]) for u in fake_slack.calls_to("chat.update"))
     assert "300×300" in texts and "512×512" in texts
     assert "could not read this file" in texts
@@ -159,14 +126,10 @@ def test_restart_while_training_still_announces_completion(
     wait_for(lambda: s3_client.list_objects_v2(Bucket=bucket).get("KeyCount") == 0)
 
 
-def test_channel_upload_is_redirected_to_dm(
-    start_bot: Callable[..., BotProcess], fake_slack: FakeSlack
-) -> None:
+def test_channel_upload_is_redirected_to_dm(start_bot: Callable[..., BotProcess], fake_slack: FakeSlack) -> None:
     bot = start_bot()
     file_obj = fake_slack.add_file("F0CHAN", "me.jpg", photo_samples.headshot_jpeg())
-    bot.send_event(
-        file_share_event(file_obj, ts="1700000400.000100", channel_type="channel", channel="C0TEAM"), "Ev30"
-    )
+    bot.send_event(file_share_event(file_obj, ts="1700000400.000100", channel_type="channel", channel="C0TEAM"), "Ev30")
     msg = wait_for(lambda: next(iter(thread_messages(fake_slack, "1700000400.000100")), None))
     assert "direct message" in msg["text"]
     assert fake_slack.file_downloads == []

@@ -8,8 +8,8 @@ from tests import photo_samples
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.tavus_api import FakeTavus
 
+from .flow import block_of, checklist_ts, updates_of
 from .harness import BotProcess, file_share_event, wait_for
-from .test_story import block_of, checklist_ts, updates_of
 
 
 def _final_update(slack: FakeSlack, ts: str, marker: str) -> dict:

@@ -27,11 +27,14 @@ class FakeServer:
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)
+                if self.command == "HEAD":  # headers only; keep the length the server gave
+                    self.end_headers()
+                    return
                 self.send_header("content-length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST = do_DELETE = do_PATCH = _dispatch
+            do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = do_PATCH = _dispatch
 
         class QuietServer(ThreadingHTTPServer):
             def handle_error(self, request: Any, client_address: Any) -> None:
@@ -55,13 +58,9 @@ class FakeServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def handle(
-        self, method: str, path: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, str], bytes]:
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
         raise NotImplementedError
 
 
-def json_response(
-    status: int, data: Any, extra: dict[str, str] | None = None
-) -> tuple[int, dict[str, str], bytes]:
+def json_response(status: int, data: Any, extra: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
     return status, {"content-type": "application/json", **(extra or {})}, json.dumps(data).encode()

@@ -33,6 +33,7 @@ class FakeSlack(FakeServer):
         self.files: dict[str, tuple[str, bytes, str]] = {}  # id -> (name, bytes, mimetype)
         self.file_downloads: list[dict[str, str | None]] = []
         self.forced: dict[str, deque[tuple[int, dict[str, Any], dict[str, str]]]] = {}
+        self.messages: list[dict[str, Any]] = []  # what chat.postMessage stored, for conversations.replies
         self._ts = 1_700_000_000.000100
 
     @property
@@ -56,9 +57,7 @@ class FakeSlack(FakeServer):
             "url_private_download": url + "?download=1",
         }
 
-    def fail_next(
-        self, method: str, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
-    ) -> None:
+    def fail_next(self, method: str, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         with self.lock:
             self.forced.setdefault(method, deque()).append((status, body, headers or {}))
 
@@ -76,9 +75,7 @@ class FakeSlack(FakeServer):
             self._ts += 0.000100
             return f"{self._ts:.6f}"
 
-    def handle(
-        self, method: str, path: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, str], bytes]:
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
         parsed = urlparse(path)
         lower = {k.lower(): v for k, v in headers.items()}
         if parsed.path.startswith("/files/"):
@@ -125,6 +122,19 @@ class FakeSlack(FakeServer):
             }
         if api_method == "chat.postMessage":
             ts = self._next_ts()
+            metadata = args.get("metadata")
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            with self.lock:
+                self.messages.append(
+                    {
+                        "channel": args.get("channel"),
+                        "ts": ts,
+                        "thread_ts": args.get("thread_ts"),
+                        "text": args.get("text"),
+                        "metadata": metadata,
+                    }
+                )
             return {
                 "ok": True,
                 "channel": args.get("channel"),
@@ -146,6 +156,16 @@ class FakeSlack(FakeServer):
                 if isinstance(args.get("view"), dict)
                 else {"ok": True}
             )
+        if api_method == "conversations.replies":
+            channel, root = args.get("channel"), args.get("ts")
+            with self.lock:
+                found = [
+                    dict(m) for m in self.messages if m["channel"] == channel and root in (m["ts"], m["thread_ts"])
+                ]
+            if not args.get("include_all_metadata"):
+                for m in found:
+                    m.pop("metadata", None)
+            return {"ok": True, "messages": found, "has_more": False}
         if api_method == "files.info":
             file_id = str(args.get("file"))
             if file_id not in self.files:

@@ -11,6 +11,7 @@ import base64
 import io
 import json
 import secrets
+import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -79,6 +80,8 @@ class FakeTavus(FakeServer):
         self.forced: dict[str, deque[tuple[int, Any, dict[str, str]]]] = {}
         self.validations: list[dict[str, Any]] = []  # what the validator was sent (decoded)
         self.next_verdicts: deque[dict[str, Any]] = deque()  # verdicts to give, else a pass
+        self.delays: dict[str, deque[float]] = {}  # route -> seconds to stall the next answers
+        self.create_after_delay = True  # a stalled create still creates (the answer is lost)
 
     # --- test controls ------------------------------------------------------------------
     def finish(self, replica_id: str, status: str = "completed", error_message: str | None = None) -> None:
@@ -88,21 +91,29 @@ class FakeTavus(FakeServer):
             replica.training_progress = "100/100" if status == "completed" else replica.training_progress
             replica.error_message = error_message
 
+    def stall_next(self, route: str, seconds: float) -> None:
+        """Hold the next answer on `route` for `seconds` (past the client's timeout)."""
+        with self.lock:
+            self.delays.setdefault(route, deque()).append(seconds)
+
     def fail_next(self, route: str, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         """Answer the next request on `route` (e.g. "POST /v2/replicas") with this instead."""
         with self.lock:
             self.forced.setdefault(route, deque()).append((status, body, headers or {}))
 
     # --- wire ---------------------------------------------------------------------------
-    def handle(
-        self, method: str, path: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, str], bytes]:
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
         parsed = urlparse(path)
         query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
         lower = {k.lower(): v for k, v in headers.items()}
         route = f"{method} {self._route_of(parsed.path)}"
         with self.lock:
             self.requests[route] += 1
+            stalls = self.delays.get(route)
+            stall = stalls.popleft() if stalls else 0.0
+        if stall:
+            time.sleep(stall)
+        with self.lock:
             forced = self.forced.get(route)
             if forced:
                 status, resp, extra = forced.popleft()
@@ -140,9 +151,7 @@ class FakeTavus(FakeServer):
             self.create_bodies.append(data)
         url, voice = data.get("train_image_url"), data.get("voice_name")
         if not url and not data.get("train_video_url"):
-            return json_response(
-                400, {"error": "Either train_video_url or train_image_url must be provided."}
-            )
+            return json_response(400, {"error": "Either train_video_url or train_image_url must be provided."})
         if not voice:
             return json_response(400, {"error": "voice_name is required when training from an image."})
         if str(voice).lower() not in self.voices:
@@ -152,9 +161,7 @@ class FakeTavus(FakeServer):
         except httpx.HTTPError as exc:
             return json_response(400, {"error": f"Could not download train_image_url ({type(exc).__name__})"})
         if fetched.status_code != 200:
-            return json_response(
-                400, {"error": f"Could not download train_image_url (HTTP {fetched.status_code})"}
-            )
+            return json_response(400, {"error": f"Could not download train_image_url (HTTP {fetched.status_code})"})
         try:
             with Image.open(io.BytesIO(fetched.content)) as img:
                 img.load()
@@ -231,6 +238,4 @@ class FakeTavus(FakeServer):
             }
             for v in chunk
         ]
-        return json_response(
-            200, {"data": data, "total_count": len(self.voices), "page": page, "limit": limit}
-        )
+        return json_response(200, {"data": data, "total_count": len(self.voices), "page": page, "limit": limit})

@@ -68,9 +68,7 @@ def special(name: str) -> Image.Image:
         x0, y0 = lm[:, :2].min(axis=0) - 20
         x1, y1 = lm[:, :2].max(axis=0) + 20
         box = tuple(int(v) for v in (x0, y0, x1, y1))
-        face = (
-            img.crop(box).resize((4, 4)).resize((box[2] - box[0], box[3] - box[1]), Image.Resampling.NEAREST)
-        )
+        face = img.crop(box).resize((4, 4)).resize((box[2] - box[0], box[3] - box[1]), Image.Resampling.NEAREST)
         img.paste(face, box[:2])
         return img
     return source(name)

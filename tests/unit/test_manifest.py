@@ -38,9 +38,7 @@ def test_dm_uploads_are_possible_and_scopes_cover_the_api_calls() -> None:
     assert home["messages_tab_enabled"] and not home["messages_tab_read_only_enabled"]
     assert home["home_tab_enabled"] and m["settings"]["interactivity"]["is_enabled"]
     scopes = set(m["oauth_config"]["scopes"]["bot"])
-    source = "\n".join(
-        p.read_text() for p in [*(ROOT / "bot").glob("*.py"), *(ROOT / "handlers").glob("*.py")]
-    )
+    source = "\n".join(p.read_text() for p in [*(ROOT / "bot").glob("*.py"), *(ROOT / "handlers").glob("*.py")])
     needs = {
         "chat_postMessage": "chat:write",
         "chat_update": "chat:write",

@@ -58,9 +58,7 @@ def test_4xx_is_not_retried_and_carries_tavus_text() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(1)
-        return httpx.Response(
-            400, json={"error": "Either train_video_url or train_image_url must be provided."}
-        )
+        return httpx.Response(400, json={"error": "Either train_video_url or train_image_url must be provided."})
 
     c, _ = client(handler)
     with pytest.raises(TavusError) as err:
@@ -95,9 +93,7 @@ def test_connection_errors_are_retried() -> None:
         attempts.append(1)
         if len(attempts) < 3:
             raise httpx.ConnectError("refused", request=request)
-        return httpx.Response(
-            200, json={"data": [{"replica_id": "r1", "status": "started"}], "total_count": 1}
-        )
+        return httpx.Response(200, json={"data": [{"replica_id": "r1", "status": "started"}], "total_count": 1})
 
     c, _ = client(handler)
     assert [r.replica_id for r in c.list_replicas(replica_ids=["r1"])] == ["r1"]
@@ -113,3 +109,32 @@ def test_voices_pages_until_total() -> None:
 
     c, _ = client(handler)
     assert [v.voice_name for v in c.list_voices()] == names
+
+
+def test_create_is_never_retried_when_tavus_may_have_acted() -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return httpx.Response(503, json={"error": "busy"})
+
+    c, slept = client(handler)
+    with pytest.raises(TavusError) as err:
+        c.create_replica(train_image_url="u", voice_name="anna", replica_name="n")
+    assert err.value.retryable and len(calls) == 1 and slept == []
+
+    answers = iter([httpx.Response(429, headers={"Retry-After": "2"}), httpx.Response(200, json={"replica_id": "r1"})])
+    c, slept = client(lambda r: next(answers))
+    assert c.create_replica(train_image_url="u", voice_name="anna", replica_name="n").replica_id == "r1"
+    assert slept == [2.0]  # 429 means Tavus did nothing: safe to send again
+
+
+def test_find_replica_by_name_pages_through_the_list() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        data = [{"replica_id": f"r{page}-{i}", "replica_name": f"n{page}-{i}"} for i in range(100 if page < 3 else 5)]
+        return httpx.Response(200, json={"data": data, "total_count": 205})
+
+    c, _ = client(handler)
+    assert c.find_replica_by_name("n3-4").replica_id == "r3-4"  # type: ignore[union-attr]
+    assert c.find_replica_by_name("missing") is None

@@ -10,9 +10,7 @@ def test_pass_has_no_findings() -> None:
 def test_rejection_codes_found_anywhere_and_mapped() -> None:
     answer = {
         "passed": False,
-        "checks": [
-            {"id": "people", "label": "Phx4MultipleForegroundPeopleError: two faces", "passed": False}
-        ],
+        "checks": [{"id": "people", "label": "Phx4MultipleForegroundPeopleError: two faces", "passed": False}],
         "details": {"reason": "AppearsUnder18Error"},
     }
     v = verdict_from_answer(answer)
@@ -23,9 +21,7 @@ def test_rejection_codes_found_anywhere_and_mapped() -> None:
 
 
 def test_unknown_failed_check_gets_tavus_prefix_and_fixable_ones_offer_the_fixer() -> None:
-    v = verdict_from_answer(
-        {"passed": False, "checks": [{"id": "lighting_ok", "label": "Light", "passed": False}]}
-    )
+    v = verdict_from_answer({"passed": False, "checks": [{"id": "lighting_ok", "label": "Light", "passed": False}]})
     assert [f.code for f in v.findings] == ["tavus_lighting_ok"] and not v.autofix_helps
     v = verdict_from_answer(
         {

@@ -1,0 +1,31 @@
+"""Named crash points for fault-injection tests.
+
+`REPLICA_BOT_FAILPOINTS=after_s3_upload,after_tavus_create` makes the process kill itself
+(SIGKILL, like `kill -9`) the first time it reaches one of those points. Unset in
+production, where `hit()` costs one dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+
+log = logging.getLogger(__name__)
+
+POINTS = (
+    "after_event_recorded",  # the Slack event is stored, nothing else done
+    "after_s3_upload",  # the photo is in S3, Tavus not yet called
+    "after_tavus_create",  # Tavus answered the create call, the answer is not yet stored
+    "after_completion_seen",  # completion stored with its notice queued, notice not posted
+    "after_notice_posted",  # the notice is in Slack, not yet marked sent
+)
+
+_armed = {p.strip() for p in os.environ.get("REPLICA_BOT_FAILPOINTS", "").split(",") if p.strip()}
+
+
+def hit(point: str) -> None:
+    if point in _armed:
+        log.warning("event=failpoint point=%s", point)
+        logging.shutdown()
+        os.kill(os.getpid(), signal.SIGKILL)

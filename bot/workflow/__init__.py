@@ -1,0 +1,19 @@
+"""The lifecycle of one submission, and the only writer of its state.
+
+received → checking → needs_fix | ready → submitting → training → completed | failed, plus
+cancelled. Every transition is one compare-and-set in storage, so a duplicate event, a
+double click or a second poller run can never move a submission twice.
+"""
+
+from .base import Services
+from .creation import CreationSteps
+from .ids import new_submission_id, replica_name_for
+from .intake import IntakeSteps
+from .training import TrainingSteps
+
+
+class Workflow(IntakeSteps, CreationSteps, TrainingSteps):
+    """All the steps, sharing one set of services and in-flight claims."""
+
+
+__all__ = ["Services", "Workflow", "new_submission_id", "replica_name_for"]

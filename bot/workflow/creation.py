@@ -1,0 +1,171 @@
+"""Consent, rehosting and creating the replica, exactly once per photo.
+
+`submitting` is written (with the replica name carrying the submission id) before S3 or
+Tavus is touched. Tavus's create call is never retried blindly: an answer that may have
+been lost (timeout, 5xx, bad JSON) leaves the row in `submitting`, and reconciliation looks
+the name up in Tavus's list before creating again.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from storage import Submission, seconds_ago, utc_now
+
+from .. import failpoints, messages
+from ..messages import Message
+from ..rehost import RehostError
+from ..tavus import Replica, TavusError
+from .base import WorkflowBase
+from .ids import replica_name_for
+
+log = logging.getLogger(__name__)
+
+DRAFT = ("ready",)
+
+
+class CreationSteps(WorkflowBase):
+    def request_create(
+        self, submission_id: str, user_id: str, voice_choice: str | None, autofix: bool | None = None
+    ) -> str | None:
+        """Handle the consent click. Returns an ephemeral reply for the clicker, if any."""
+        sub = self.s.repo.get(submission_id)
+        if sub is None:
+            return "I can't find that photo any more; please upload it again."
+        if sub.user_id != user_id:
+            return "Only the person who uploaded this photo can create its replica."
+        voice = self.s.voices.resolve(voice_choice or sub.voice_name or "")
+        if voice is None:
+            return messages.choose_voice_first_text()
+        moved = self.s.repo.transition(
+            sub.id,
+            DRAFT,
+            "submitting",
+            voice_name=voice,
+            consent_user_id=user_id,
+            consent_at=utc_now(),
+            replica_name=replica_name_for(sub.id),
+            autofix=int(bool(sub.autofix) if autofix is None else autofix),
+        )
+        if not moved:  # a second click, another tab, or already sent
+            log.info("event=create_click_ignored submission=%s status=%s", sub.id, sub.status)
+            return None
+        log.info("event=consent_recorded submission=%s user=%s voice=%s", sub.id, user_id, voice)
+        self.run_in_background(self.submit, sub.id)
+        return None
+
+    def submit(self, submission_id: str, verify_first: bool = False) -> None:
+        """Rehost and create the replica for a `submitting` row (write-ahead already done)."""
+        if not self.claim(submission_id):
+            return
+        try:
+            sub = self.s.repo.get(submission_id)
+            if sub is None or sub.status != "submitting":
+                return
+            if verify_first and self._adopt_existing(sub):
+                return
+            self._submit(sub)
+        finally:
+            self.release(submission_id)
+
+    def _adopt_existing(self, sub: Submission) -> bool:
+        """True when Tavus already has this submission's replica (it is adopted) or cannot
+        be asked now (try later); False when it surely has none and creating is safe."""
+        assert sub.replica_name
+        try:
+            existing = self.s.tavus.find_replica_by_name(sub.replica_name)
+        except TavusError as exc:
+            log.warning("event=reconcile_deferred submission=%s error=%s", sub.id, exc)
+            return True
+        if existing is None:
+            return False
+        log.info("event=replica_adopted submission=%s replica=%s", sub.id, existing.replica_id)
+        self._adopt(sub, existing)
+        return True
+
+    def _submit(self, sub: Submission) -> None:
+        assert sub.voice_name and sub.replica_name
+        self.show(sub, messages.creating_message(sub.voice_name), "creating")
+        data = self.s.repo.load_photo(sub.id)
+        if data is None:
+            self._fail(sub, "the photo is no longer stored; please upload it again")
+            return
+        if not sub.s3_key:
+            sub.s3_key = self.s.rehost.new_key(sub.id)
+            self.s.repo.update(sub.id, s3_key=sub.s3_key)
+        try:
+            self.s.rehost.upload(sub.s3_key, data)
+            failpoints.hit("after_s3_upload")
+            url = self.s.rehost.presign(sub.s3_key, self.s.settings.presign_ttl_seconds)
+            replica = self.s.tavus.create_replica(
+                train_image_url=url,
+                voice_name=sub.voice_name,
+                replica_name=sub.replica_name,
+                auto_fix_training_image=bool(sub.autofix),
+            )
+        except RehostError as exc:
+            log.warning("event=rehost_failed submission=%s error=%s", sub.id, exc)
+            self.s.repo.update(sub.id, error_message=f"deferred: {exc}"[:500])
+            self.show(sub, Message(messages.retrying_text("Storage")), "deferred")
+            return
+        except TavusError as exc:
+            if exc.retryable:
+                log.warning("event=tavus_create_deferred submission=%s error=%s", sub.id, exc)
+                # Tavus may still be acting on the request: reconcile only after a grace period.
+                self.s.repo.update(sub.id, error_message=f"deferred: {exc.message}"[:500])
+                self.show(sub, Message(messages.retrying_text("Tavus")), "deferred")
+                return
+            log.warning("event=tavus_create_refused submission=%s status=%s", sub.id, exc.status)
+            self._fail(sub, exc.message, message=messages.create_failed_message(exc.message))
+            return
+        failpoints.hit("after_tavus_create")
+        self._adopt(sub, replica)
+
+    def _adopt(self, sub: Submission, replica: Replica) -> None:
+        if not self.s.repo.transition(
+            sub.id,
+            ["submitting"],
+            "training",
+            replica_id=replica.replica_id,
+            training_progress=replica.training_progress,
+            submitted_at=utc_now(),
+        ):
+            return
+        self.s.repo.delete_photo(sub.id)
+        log.info("event=training_started submission=%s replica=%s", sub.id, replica.replica_id)
+        assert sub.voice_name
+        self.show(sub, messages.training_message(replica.replica_id, sub.voice_name), "training")
+
+    def _fail(self, sub: Submission, reason: str, message: Message | None = None) -> None:
+        if self.s.repo.transition(sub.id, ["submitting"], "failed", error_message=reason[:1000], finished_at=utc_now()):
+            self.s.repo.delete_photo(sub.id)
+            self.show(sub, message or messages.create_failed_message(reason), "failed")
+            self.cleanup_object(sub.id)
+
+    def reconcile_submitting(self) -> None:
+        """After a crash or an outage: adopt a replica Tavus already has, else create it.
+
+        Only rows untouched for RECONCILE_GRACE_SECONDS: a create whose answer was lost may
+        still be under way at Tavus, and would not be in its list yet.
+        """
+        cutoff = seconds_ago(self.s.settings.reconcile_grace_seconds)
+        for sub in self.s.repo.older_than(["submitting"], "updated_at", cutoff):
+            self.submit(sub.id, verify_first=True)
+
+    # --- cancel -------------------------------------------------------------------------
+    def request_cancel(self, submission_id: str, user_id: str) -> str | None:
+        sub = self.s.repo.get(submission_id)
+        if sub is None or sub.user_id != user_id:
+            return "Only the person who uploaded this photo can cancel it."
+        if not self.s.repo.transition(sub.id, DRAFT, "cancelled", finished_at=utc_now()):
+            return None
+        self.s.repo.delete_photo(sub.id)
+        self.show(sub, messages.cancelled_message(), "cancelled")
+        return None
+
+    def cancel_drafts(self, team_id: str, user_id: str) -> int:
+        count = 0
+        for sub in self.s.repo.for_user(team_id, user_id, limit=100):
+            if sub.status in DRAFT and self.request_cancel(sub.id, user_id) is None:
+                count += 1
+        return count

@@ -1,0 +1,163 @@
+"""Photo intake: a shared file becomes a checked draft (or a checklist of what to fix).
+
+The listener stores the event id and the submission (with its file object) in one
+transaction before anything else, so a crash at any later point is resumed from storage.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from storage import Submission
+
+from .. import failpoints, messages
+from ..messages import Message
+from ..photo import PhotoReport, check_photo, normalize_for_rehost
+from ..slack_files import DownloadError
+from ..tavus import TavusError
+from ..tavus_verdict import verdict_from_answer
+from .base import WorkflowBase
+from .ids import new_submission_id
+
+log = logging.getLogger(__name__)
+
+INTAKE = ("received", "checking")
+
+
+class IntakeSteps(WorkflowBase):
+    def accept_file_share(self, event: dict[str, Any], event_id: str | None, team_id: str) -> None:
+        """Called in the listener: store the event and its submission, then hand off."""
+        files = [f for f in event.get("files") or [] if isinstance(f, dict) and f.get("id")]
+        sub = None
+        if files:
+            first = files[0]
+            sub = Submission(
+                id=new_submission_id(),
+                team_id=team_id,
+                user_id=str(event.get("user")),
+                channel_id=str(event.get("channel")),
+                message_ts=str(event.get("ts")),
+                thread_ts=str(event.get("thread_ts") or event.get("ts")),
+                file_id=str(first["id"]),
+                file_name=str(first.get("name") or "photo")[:200],
+                file_json=json.dumps({"file": first, "others": [str(f.get("name") or f["id"]) for f in files[1:]]}),
+                channel_type=str(event.get("channel_type") or ""),
+                status="received",
+            )
+        if event_id and not self.s.repo.record_event(event_id, sub):
+            log.info("event=duplicate_event_ignored event_id=%s", event_id)
+            return
+        if not event_id and sub is not None and not self.s.repo.create_submission(sub):
+            return
+        failpoints.hit("after_event_recorded")
+        if sub is not None:
+            self.run_in_background(self.process_submission, sub.id)
+
+    def resume_intake(self) -> None:
+        """Pick up photos a previous run accepted but did not finish checking."""
+        for sub in self.s.repo.with_status(*INTAKE):
+            self.run_in_background(self.process_submission, sub.id)
+
+    def process_submission(self, submission_id: str) -> None:
+        if not self.claim(submission_id):
+            return
+        try:
+            sub = self.s.repo.get(submission_id)
+            if sub is not None and sub.status in INTAKE:
+                self._process(sub)
+        finally:
+            self.release(submission_id)
+
+    def _process(self, sub: Submission) -> None:
+        stored = json.loads(sub.file_json or "{}")
+        if sub.channel_type != "im":
+            self.s.repo.transition(sub.id, INTAKE, "cancelled", error_message="not in a DM")
+            self.post(sub.channel_id, sub.thread_ts, Message(messages.not_in_dm_text()), f"not-dm:{sub.id}")
+            return
+        if sub.status == "received":
+            log.info("event=photo_received submission=%s user=%s file=%s", sub.id, sub.user_id, sub.file_id)
+            self.show(sub, messages.checking_message(), "checking")
+            if stored.get("others"):
+                self.post(
+                    sub.channel_id,
+                    sub.thread_ts,
+                    Message(messages.extra_files_text(stored["others"])),
+                    f"extra:{sub.id}",
+                )
+            self.s.repo.transition(sub.id, ["received"], "checking")
+        try:
+            self._check_and_offer(sub, stored.get("file") or {"id": sub.file_id})
+        except Exception:
+            log.exception("event=photo_processing_failed submission=%s", sub.id)
+            self.s.repo.transition(sub.id, INTAKE, "failed", error_message="internal error")
+            self.show(sub, Message(messages.internal_error_text()), "error")
+
+    def _file_url(self, file_obj: dict[str, Any]) -> str:
+        url = file_obj.get("url_private_download") or file_obj.get("url_private")
+        if not url:  # a thin file object (mode file_access): ask Slack for the full one
+            info = self.s.slack.files_info(file=file_obj["id"])
+            full = info.get("file") or {}
+            url = full.get("url_private_download") or full.get("url_private")
+        if not url:
+            raise DownloadError("Slack did not give me a download link for it.")
+        return str(url)
+
+    def _check_and_offer(self, sub: Submission, file_obj: dict[str, Any]) -> None:
+        try:
+            data = self.s.downloader.download(self._file_url(file_obj))
+        except DownloadError as exc:
+            self.s.repo.transition(sub.id, INTAKE, "needs_fix", error_message=exc.reason)
+            self.show(sub, Message(messages.download_failed_text(exc.reason)), "needs_fix")
+            return
+        report = check_photo(data)
+        log.info(
+            "event=photo_checked submission=%s ok=%s codes=%s ms=%.0f",
+            sub.id,
+            report.ok,
+            ",".join(f.code for f in report.findings),
+            report.timing_ms,
+        )
+        normalized = normalize_for_rehost(data) if report.ok else b""
+        autofix = report.autofix_helps
+        if report.ok and self.s.settings.tavus_image_validation:
+            autofix = self._ask_tavus(sub, normalized, report) or autofix
+        findings = [f.as_dict() for f in report.findings]
+        findings_json = json.dumps({"findings": findings, "passed": report.passed_checks})
+        if not report.ok:
+            self.s.repo.transition(sub.id, INTAKE, "needs_fix", findings_json=findings_json)
+            self.show(sub, messages.needs_fix_message(findings, report.passed_checks), "needs_fix")
+            return
+        self.s.repo.save_photo(sub.id, normalized)
+        voice = self.s.repo.get_voice(sub.team_id, sub.user_id)
+        if not self.s.repo.transition(
+            sub.id, INTAKE, "ready", findings_json=findings_json, voice_name=voice, autofix=int(autofix)
+        ):
+            return
+        offer = messages.ready_message(
+            sub.id, findings, report.passed_checks, self.s.voices.names(), voice, autofix=autofix
+        )
+        self.show(sub, offer, "ready")
+
+    def _ask_tavus(self, sub: Submission, normalized: bytes, report: PhotoReport) -> bool:
+        """Fold Tavus's validator into the report; True when its AI Image Fixer should be on.
+
+        A failure the fixer can repair is kept as a warning with the fixer switched on; any
+        other failure blocks. An unreachable validator is said, and our checks decide alone.
+        """
+        try:
+            verdict = verdict_from_answer(self.s.tavus.validate_image(normalized))
+        except (TavusError, ValueError) as exc:
+            log.warning("event=tavus_validator_unavailable submission=%s error=%s", sub.id, exc)
+            report.findings.insert(0, messages.VALIDATOR_UNAVAILABLE)
+            return False
+        log.info("event=tavus_validated submission=%s passed=%s", sub.id, verdict.passed)
+        if verdict.passed:
+            report.passed_checks.append("tavus")
+            return False
+        if verdict.autofix_helps:
+            report.findings[:0] = [messages.fixable_by_autofix(f) for f in verdict.findings]
+            return True
+        report.findings[:0] = verdict.findings
+        return False

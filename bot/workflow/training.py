@@ -1,0 +1,106 @@
+"""Training results: completion or failure announced once, long trainings noted once,
+and the photo's S3 object and any abandoned draft cleaned up."""
+
+from __future__ import annotations
+
+import logging
+
+from storage import Submission, seconds_ago, utc_now
+
+from .. import failpoints, messages
+from ..messages import Message
+from ..rehost import KEY_PREFIX, RehostError
+from ..tavus import Replica
+from .base import WorkflowBase
+
+log = logging.getLogger(__name__)
+
+
+class TrainingSteps(WorkflowBase):
+    def apply_replica_status(self, sub: Submission, replica: Replica) -> None:
+        if replica.succeeded:
+            self._finish(sub, "completed", messages.completed_message(sub.user_id, replica.replica_id), None)
+        elif replica.finished:
+            reason = replica.error_message or "Tavus reported an error without details"
+            self._finish(sub, "failed", messages.failed_message(sub.user_id, reason), reason)
+        else:
+            self._still_training(sub, replica)
+
+    def apply_missing_replica(self, sub: Submission) -> None:
+        reason = "Tavus no longer knows this replica (it may have been deleted)."
+        self._finish(sub, "failed", messages.failed_message(sub.user_id, reason), reason)
+
+    def _still_training(self, sub: Submission, replica: Replica) -> None:
+        if replica.training_progress and replica.training_progress != sub.training_progress:
+            self.s.repo.update(sub.id, training_progress=replica.training_progress)
+            assert sub.replica_id and sub.voice_name
+            msg = messages.training_message(sub.replica_id, sub.voice_name, replica.training_progress)
+            self.show(sub, msg, f"progress-{replica.training_progress}")
+        limit = self.s.settings.long_training_seconds
+        if sub.long_training_noted_at or not sub.submitted_at or sub.submitted_at > seconds_ago(limit):
+            return
+        self.s.repo.update(sub.id, long_training_noted_at=utc_now())
+        note = messages.long_training_message(sub.replica_id or "", limit // 3600)
+        self.s.repo.queue_notice(
+            {
+                "dedupe_key": f"long:{sub.id}",
+                "submission_id": sub.id,
+                "channel_id": sub.channel_id,
+                "thread_ts": sub.thread_ts,
+                "text": note.text,
+                "blocks": note.blocks,
+            }
+        )
+
+    def _finish(self, sub: Submission, status: str, msg: Message, error: str | None) -> None:
+        """Store the result and queue its notices in one transaction, then deliver them."""
+        notice = {
+            "dedupe_key": f"{status}:{sub.id}",
+            "submission_id": sub.id,
+            "channel_id": sub.channel_id,
+            "thread_ts": sub.thread_ts,
+            "text": msg.text,
+            "blocks": msg.blocks,
+        }
+        notices = [notice]
+        if sub.checklist_ts:
+            notices.append({**notice, "dedupe_key": f"{status}-edit:{sub.id}", "update_ts": sub.checklist_ts})
+        if not self.s.repo.transition_with_notice(
+            sub.id, ["training"], status, notices, error_message=error, finished_at=utc_now()
+        ):
+            return
+        log.info("event=training_finished submission=%s replica=%s status=%s", sub.id, sub.replica_id, status)
+        failpoints.hit("after_completion_seen")
+        self.deliver_notices()
+        self.cleanup_object(sub.id)
+
+    # --- housekeeping -------------------------------------------------------------------
+    def sweep(self) -> None:
+        """Retry failed deletions, expire abandoned drafts, delete orphaned S3 objects."""
+        for sub in self.s.repo.with_status("completed", "failed", "cancelled"):
+            if sub.s3_key and not sub.s3_deleted_at:
+                self.cleanup_object(sub.id)
+        ttl = self.s.settings.presign_ttl_seconds
+        for sub in self.s.repo.older_than(["ready"], "updated_at", seconds_ago(ttl)):
+            if self.s.repo.transition(sub.id, ["ready"], "cancelled", error_message="expired"):
+                self.s.repo.delete_photo(sub.id)
+                self.show(sub, Message(messages.draft_expired_text()), "expired")
+        self._delete_orphans(ttl)
+
+    def _delete_orphans(self, ttl: int) -> None:
+        """Objects older than the presign TTL whose submission is not in flight."""
+        try:
+            objects = self.s.rehost.list_older_than(KEY_PREFIX, ttl)
+        except RehostError as exc:
+            log.warning("event=sweep_list_failed error=%s", exc)
+            return
+        for key in objects:
+            submission_id = key[len(KEY_PREFIX) :].split("/", 1)[0]
+            sub = self.s.repo.get(submission_id)
+            if sub is not None and sub.status in ("submitting", "training"):
+                continue
+            try:
+                self.s.rehost.delete(key)
+                log.info("event=orphan_deleted submission=%s", submission_id)
+            except RehostError as exc:
+                log.warning("event=orphan_delete_failed submission=%s error=%s", submission_id, exc)

@@ -1,0 +1,72 @@
+"""Steps of the story as reusable helpers: upload, wait for the offer, create, finish."""
+
+from __future__ import annotations
+
+import contextlib
+
+import httpx
+
+from tests import photo_samples
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.tavus_api import FakeTavus
+
+from .harness import BotProcess, file_share_event, wait_for
+
+
+def thread_messages(slack: FakeSlack, thread_ts: str) -> list[dict]:
+    """Messages Slack accepted into a thread (refused attempts are not messages)."""
+    return [
+        c.args
+        for c in slack.calls_to("chat.postMessage")
+        if c.args.get("thread_ts") == thread_ts and c.response.get("ok")
+    ]
+
+
+def updates_of(slack: FakeSlack, ts: str) -> list[dict]:
+    return [c.args for c in slack.calls_to("chat.update") if c.args.get("ts") == ts]
+
+
+def block_of(args: dict, block_id: str) -> dict | None:
+    return next((b for b in args.get("blocks") or [] if b.get("block_id") == block_id), None)
+
+
+def checklist_ts(slack: FakeSlack, thread_ts: str, timeout: float = 20) -> str:
+    """The ts of the bot's first reply in the thread: the checklist that edits itself."""
+
+    def first_reply() -> str | None:
+        for call in slack.calls_to("chat.postMessage"):
+            if call.args.get("thread_ts") == thread_ts and call.response.get("ts"):
+                return str(call.response["ts"])
+        return None
+
+    return wait_for(first_reply, timeout)
+
+
+def ready_update(slack: FakeSlack, ts: str, timeout: float = 20) -> dict:
+    return wait_for(lambda: next((u for u in updates_of(slack, ts) if block_of(u, "draft_actions")), None), timeout)
+
+
+def upload(bot: BotProcess, slack: FakeSlack, n: int, event_id: str | None = None) -> str:
+    """Share photo number n in the DM; returns the photo message's ts."""
+    ts = f"17000{n:05d}.000100"
+    file_obj = slack.add_file(f"F0N{n}", "me.jpg", photo_samples.headshot_jpeg())
+    with contextlib.suppress(httpx.HTTPError):  # the bot may die on purpose before answering
+        bot.send_event(file_share_event(file_obj, ts=ts), event_id or f"EvN{n}")
+    return ts
+
+
+def offer(slack: FakeSlack, photo_ts: str) -> tuple[str, str]:
+    """Wait for the ready message; returns (checklist ts, submission id)."""
+    ts = checklist_ts(slack, photo_ts)
+    create = block_of(ready_update(slack, ts), "draft_actions")["elements"][0]  # type: ignore[index]
+    return ts, str(create["value"])
+
+
+def training_replica(slack: FakeSlack, tavus: FakeTavus, ts: str, timeout: float = 30) -> str:
+    wait_for(lambda: any("Training started" in u["text"] for u in updates_of(slack, ts)), timeout)
+    assert len(tavus.replicas) == 1, tavus.replicas
+    return next(iter(tavus.replicas))
+
+
+def ready_notices(slack: FakeSlack, photo_ts: str) -> list[dict]:
+    return [m for m in thread_messages(slack, photo_ts) if "is ready" in m["text"]]
