@@ -124,7 +124,9 @@ def run(settings: Settings) -> None:
             _run_http(bolt_app, settings, stop)
     finally:
         scheduler.shutdown(wait=True)
-        services.executor.shutdown(wait=True)  # finish in-flight work; the rest is in storage
+        # Finish jobs already running; queued ones are dropped: their state is in storage and
+        # the next start resumes them.
+        services.executor.shutdown(wait=True, cancel_futures=True)
         services.repo.close()
         log.info("event=stopped")
 

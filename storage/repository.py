@@ -155,7 +155,7 @@ class Repository:
         with self._lock:
             rows = list(
                 self.db.table("submissions").rows_where(
-                    f"status in ({marks}) and {column} < ?", [*wanted, cutoff], order_by="created_at"
+                    f"status in ({marks}) and {column} <= ?", [*wanted, cutoff], order_by="created_at"
                 )
             )
         return [Submission.from_row(r) for r in rows]

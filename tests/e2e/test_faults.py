@@ -18,7 +18,7 @@ from tests.fakes.proxy import ToggleProxy
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.tavus_api import FakeTavus
 
-from .flow import offer, ready_notices, training_replica, upload
+from .flow import offer, ready_notices, thread_messages, training_replica, upload
 from .harness import BotProcess, wait_for
 
 
@@ -183,3 +183,26 @@ def test_slack_rate_limits_and_errors_lose_no_message(
     for _ in range(4):
         fake_slack.fail_next("chat.postMessage", 200, {"ok": False, "error": "internal_error"})
     finish_and_check(fake_slack, fake_tavus, photo_ts, replica_id, s3_client, bucket)
+
+
+def test_long_training_noted_once_and_vanished_replica_fails(
+    start_bot: Callable[..., BotProcess], fake_slack: FakeSlack, fake_tavus: FakeTavus, s3_client, bucket
+) -> None:
+    bot = start_bot(LONG_TRAINING_SECONDS="2")
+    bot.send_command("voice anna")
+    photo_ts = upload(bot, fake_slack, 7)
+    ts, sid = offer(fake_slack, photo_ts)
+    bot.click("create_replica", sid, ts)
+    replica_id = training_replica(fake_slack, fake_tavus, ts)
+
+    def notes() -> list[dict]:
+        return [m for m in thread_messages(fake_slack, photo_ts) if "longer than usual" in m["text"]]
+
+    wait_for(notes, 20)
+    time.sleep(2.5)
+    assert len(notes()) == 1  # said once, while polling goes on
+    with fake_tavus.lock:
+        del fake_tavus.replicas[replica_id]  # deleted at Tavus: GET answers 404
+    failed = wait_for(lambda: [m for m in thread_messages(fake_slack, photo_ts) if "no longer knows" in m["text"]])
+    assert len(failed) == 1
+    wait_for(lambda: s3_client.list_objects_v2(Bucket=bucket).get("KeyCount") == 0)
