@@ -20,6 +20,7 @@ from .thresholds import FACE_MIN_SCORE, FACE_SURE_SCORE
 
 TILE_SHARE = 0.6  # each of the four corner tiles covers 60 % of the width and height
 BORDER_SHARE = 0.2  # the border added when no face is found at all
+MIN_INPUT_PX = 16  # MediaPipe's graphs fail on empty or near-empty regions
 MESH_CROP_SCALE = 2.2  # crop side for the face mesh, in face sizes
 BODY_HALF_WIDTH_FACES = 2.5  # one person's shoulders span ~2 face widths each side
 SIDE_STRIP_MIN_SHARE = 0.3  # a strip beside the people this wide may hold someone else
@@ -106,6 +107,8 @@ class MediaPipeAnalyzer:
         self._locks = {name: threading.Lock() for name in ("det", "mesh", "seg", "hands")}
 
     def _run(self, name: str, model: Any, rgb: np.ndarray) -> Any:
+        if min(rgb.shape[:2]) < MIN_INPUT_PX:
+            raise ValueError(f"image region too small for analysis: {rgb.shape[:2]}")
         with self._locks[name]:
             return model.process(rgb)
 
@@ -155,7 +158,7 @@ class MediaPipeAnalyzer:
         side = max(box.w * w, box.h * h) * MESH_CROP_SCALE
         x0, y0 = int(max(0, box.cx * w - side / 2)), int(max(0, box.cy * h - side / 2))
         x1, y1 = int(min(w, box.cx * w + side / 2)), int(min(h, box.cy * h + side / 2))
-        if x1 - x0 < 8 or y1 - y0 < 8:
+        if x1 - x0 < MIN_INPUT_PX or y1 - y0 < MIN_INPUT_PX:
             return None
         crop = rgb[y0:y1, x0:x1]
         # The mesh expects a square input; pad a crop clipped by the photo's edge.

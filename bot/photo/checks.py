@@ -12,10 +12,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .analysis import Analyzer, default_analyzer
-from .decode import DecodedPhoto, UnreadableImage, decode
+from .decode import DecodedPhoto, UnreadableImage, UnsupportedPhoto, decode
 from .face_checks import FACE_CHECKS, FaceContext
 from .findings import Finding, PhotoReport, Severity
-from .thresholds import ACCEPTED_FORMATS, MIN_SIDE_PX
+from .thresholds import ACCEPTED_FORMATS, MIN_ANALYSIS_SIDE_PX, MIN_SIDE_PX
 
 Check = Callable[[DecodedPhoto], list[Finding]]
 
@@ -95,6 +95,20 @@ def check_photo(
     report = PhotoReport()
     try:
         photo = decode(data)
+    except UnsupportedPhoto as exc:
+        report.findings.append(
+            Finding(
+                code="format",
+                severity=Severity.FAIL,
+                message=f"The file is {exc.kind}; Tavus accepts only JPEG or PNG.",
+                advice="Export it as JPEG (on an iPhone: Settings → Camera → Formats → Most Compatible, "
+                "or share the photo to Files as JPEG) and upload that.",
+                measured=exc.kind,
+                threshold="JPEG or PNG",
+            )
+        )
+        report.timing_ms = (time.perf_counter() - started) * 1000
+        return report
     except UnreadableImage as exc:
         report.findings.append(
             Finding(
@@ -109,7 +123,7 @@ def check_photo(
     report.image_format, report.width, report.height = photo.image_format, photo.width, photo.height
     for name, check in checks:
         _record(report, name, check(photo))
-    if face_checks:
+    if face_checks and min(photo.working.size) >= MIN_ANALYSIS_SIDE_PX:
         analysis = (analyzer or default_analyzer()).analyze(np.asarray(photo.working))
         context = FaceContext(photo.working, analysis)
         for name, face_check in face_checks:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .sniff import PHOTO_KINDS, sniff
+
 # Orientation values 5–8 swap width and height (EXIF spec, tag 0x0112).
 _TRANSPOSED_ORIENTATIONS = {5, 6, 7, 8}
 _EXIF_ORIENTATION_TAG = 0x0112
@@ -23,6 +25,14 @@ DRAFT_SHARE = 0.6
 
 class UnreadableImage(Exception):
     """The bytes are not an image we can decode; the text says why, for the person."""
+
+
+class UnsupportedPhoto(Exception):
+    """A photo in a format we do not decode (HEIC, AVIF): the person should export a JPEG."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        super().__init__(kind)
 
 
 @dataclass
@@ -83,8 +93,16 @@ def decode(data: bytes, long_edge: int = WORKING_LONG_EDGE) -> DecodedPhoto:
                 f"(limit {Image.MAX_IMAGE_PIXELS:,}); it may be a decompression bomb"
             ) from exc
         except UnidentifiedImageError as exc:
-            raise UnreadableImage("the file is not an image we recognise") from exc
-        except (OSError, ValueError, SyntaxError, EOFError) as exc:
-            # Pillow's plugins raise these for truncated or corrupt data.
-            raise UnreadableImage(f"the image data is damaged or truncated ({exc})") from exc
+            kind = sniff(data)
+            if kind in PHOTO_KINDS:
+                raise UnsupportedPhoto(kind) from exc
+            raise UnreadableImage(
+                f"it is {kind}, not a photo" if kind else "the file is not an image we recognise"
+            ) from exc
+        except MemoryError as exc:
+            raise UnreadableImage("the image is too large to decode") from exc
+        except Exception as exc:
+            # Strangers' bytes: Pillow's plugins raise OSError, ValueError, SyntaxError,
+            # EOFError, struct.error and more on damaged data. Any of them means unreadable.
+            raise UnreadableImage(f"the image data is damaged or truncated ({type(exc).__name__})") from exc
     return DecodedPhoto(image_format=image_format, width=width, height=height, working=img)

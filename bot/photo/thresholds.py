@@ -4,6 +4,10 @@
 # orientation because that is how the trainer will see the photo.
 MIN_SIDE_PX = 512
 
+# Below this, there is no face to judge (and MediaPipe's graphs reject empty regions): the
+# resolution finding says all there is to say.
+MIN_ANALYSIS_SIDE_PX = 64
+
 # Tavus accepts JPG or PNG only (docs, Image requirements); names are Pillow's format ids.
 ACCEPTED_FORMATS = ("JPEG", "PNG")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -30,9 +31,22 @@ class FakeServer:
                 if self.command == "HEAD":  # headers only; keep the length the server gave
                     self.end_headers()
                     return
+                if not isinstance(payload, bytes):  # a stream: chunked, without a length
+                    self._stream(payload)
+                    return
                 self.send_header("content-length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
+
+            def _stream(self, chunks: Iterable[bytes]) -> None:
+                self.send_header("transfer-encoding", "chunked")
+                self.end_headers()
+                try:
+                    for chunk in chunks:
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    self.wfile.write(b"0\r\n\r\n")
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client stopped reading: fine
 
             do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = do_PATCH = _dispatch
 
@@ -58,7 +72,8 @@ class FakeServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], Any]:
+        """Answer (status, headers, body); a body that is not bytes is streamed in chunks."""
         raise NotImplementedError
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
@@ -34,6 +35,10 @@ class FakeSlack(FakeServer):
         self.file_downloads: list[dict[str, str | None]] = []
         self.forced: dict[str, deque[tuple[int, dict[str, Any], dict[str, str]]]] = {}
         self.messages: list[dict[str, Any]] = []  # what chat.postMessage stored, for conversations.replies
+        self.streamed: set[str] = set()  # files served chunked, without a length
+        self.bytes_served: dict[str, int] = {}
+        self.stream_totals: dict[str, int] = {}
+        self.redirects: dict[str, str] = {}  # file id -> Location to answer with
         self._ts = 1_700_000_000.000100
 
     @property
@@ -41,9 +46,24 @@ class FakeSlack(FakeServer):
         return f"{self.url}/api/"
 
     # --- test controls ------------------------------------------------------------------
-    def add_file(self, file_id: str, name: str, data: bytes, mimetype: str = "image/jpeg") -> dict[str, Any]:
-        """Register a file and return its Slack file object, as an event would carry it."""
+    def add_file(
+        self,
+        file_id: str,
+        name: str,
+        data: bytes,
+        mimetype: str = "image/jpeg",
+        stream: bool = False,
+        stream_total: int | None = None,
+    ) -> dict[str, Any]:
+        """Register a file and return its Slack file object, as an event would carry it.
+
+        `stream` serves it chunked without a length; `stream_total` repeats `data` until
+        that many bytes, generated as they are sent (a file too big to keep in memory)."""
         self.files[file_id] = (name, data, mimetype)
+        if stream:
+            self.streamed.add(file_id)
+        if stream_total:
+            self.stream_totals[file_id] = stream_total
         url = f"{self.url}/files/{file_id}/{name}"
         return {
             "id": file_id,
@@ -182,7 +202,24 @@ class FakeSlack(FakeServer):
         if authorization != f"Bearer {self.bot_token}":
             page = b"<!DOCTYPE html><html><body>Sign in to Slack</body></html>"
             return 200, {"content-type": "text/html; charset=utf-8"}, page
+        if file_id in self.redirects:
+            return 302, {"location": self.redirects[file_id], "content-type": "text/plain"}, b"moved"
         if file_id not in self.files:
             return 404, {"content-type": "text/plain"}, b"not found"
         _, data, mimetype = self.files[file_id]
+        if file_id in self.streamed:
+            return 200, {"content-type": mimetype}, self._chunks(file_id, data)
+        with self.lock:
+            self.bytes_served[file_id] = len(data)
         return 200, {"content-type": mimetype}, data
+
+    def _chunks(self, file_id: str, data: bytes) -> Iterator[bytes]:
+        total = self.stream_totals.get(file_id, len(data))
+        block = (data * (65536 // max(1, len(data)) + 1))[:65536] if total > len(data) else data
+        sent = 0
+        while sent < total:
+            chunk = block[: min(65536, total - sent)] if total > len(data) else data[sent : sent + 65536]
+            sent += len(chunk)
+            with self.lock:
+                self.bytes_served[file_id] = sent
+            yield chunk
