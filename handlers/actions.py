@@ -1,4 +1,4 @@
-"""Buttons and menus in the photo thread."""
+"""Buttons and menus: in the photo thread, the delete confirmation, and App Home."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def chosen_autofix(body: dict[str, Any]) -> bool | None:
     return bool(box.get("selected_options"))
 
 
-def _tell_clicker(client: WebClient, body: dict[str, Any], text: str) -> None:
+def tell_clicker(client: WebClient, body: dict[str, Any], text: str) -> None:
     container = body.get("container") or {}
     client.chat_postEphemeral(
         channel=str(container.get("channel_id") or (body.get("channel") or {}).get("id")),
@@ -40,6 +40,10 @@ def _tell_clicker(client: WebClient, body: dict[str, Any], text: str) -> None:
         text=text,
         thread_ts=(body.get("message") or {}).get("thread_ts"),
     )
+
+
+def _team(body: dict[str, Any]) -> str:
+    return str((body.get("team") or {}).get("id") or body["user"].get("team_id") or "")
 
 
 def register(app: App, workflow: Workflow) -> None:
@@ -50,19 +54,38 @@ def register(app: App, workflow: Workflow) -> None:
             str(action.get("value")), body["user"]["id"], chosen_voice(body), chosen_autofix(body)
         )
         if reply:
-            _tell_clicker(client, body, reply)
+            tell_clicker(client, body, reply)
 
     @app.action(messages.ACTION_CANCEL)
     def on_cancel(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         reply = workflow.request_cancel(str(action.get("value")), body["user"]["id"])
         if reply:
-            _tell_clicker(client, body, reply)
+            tell_clicker(client, body, reply)
 
-    @app.action(messages.ACTION_VOICE)
-    def on_voice(ack: Ack) -> None:
-        ack()  # the choice is read from state.values when the create button is pressed
+    @app.action(messages.ACTION_EDIT_NAME)
+    def on_edit_name(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        sub = workflow.s.repo.get(str(action.get("value")))
+        if sub is None or sub.user_id != body["user"]["id"]:
+            tell_clicker(client, body, "Only the person who uploaded this photo can rename it.")
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=messages.name_modal(sub.id, sub.display_name))
 
-    @app.action(messages.ACTION_AUTOFIX)
-    def on_autofix(ack: Ack) -> None:
-        ack()  # likewise read from state.values
+    @app.action(messages.ACTION_DELETE)
+    def on_delete(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        result = workflow.delete_replica(_team(body), body["user"]["id"], str(action.get("value")))
+        tell_clicker(client, body, result)
+
+    @app.action(messages.ACTION_HOME_VOICE)
+    def on_home_voice(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        voice = workflow.s.voices.resolve(str((action.get("selected_option") or {}).get("value") or ""))
+        if voice:
+            workflow.s.repo.set_voice(_team(body), body["user"]["id"], voice)
+            workflow.publish_home(_team(body), body["user"]["id"])
+
+    # The choices inside the offer are read from state.values when "create" is pressed.
+    for passive in (messages.ACTION_VOICE, messages.ACTION_AUTOFIX):
+        app.action(passive)(lambda ack: ack())

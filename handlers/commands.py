@@ -4,50 +4,67 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 from slack_bolt import Ack, App
 
 from bot import messages
+from bot.messages import Message
 from bot.workflow import Workflow
 
 log = logging.getLogger(__name__)
 
-SUBCOMMANDS = ("help", "voices", "voice", "status", "cancel")
+SUBCOMMANDS = tuple(c.split(" ")[0] for c, _ in messages.COMMANDS_HELP)
 
 
-def answer(workflow: Workflow, text: str, team_id: str, user_id: str) -> str:
+def answer(workflow: Workflow, text: str, team_id: str, user_id: str) -> Message:
     """The reply to `/replica <text>` for one person."""
     word, _, rest = text.strip().partition(" ")
     word, rest = word.lower(), rest.strip()
     if word in {"", "help"}:
-        return messages.help_text()
+        return Message(messages.help_text())
     if word == "voices":
-        return messages.voices_text(workflow.s.voices.names(), workflow.s.voices.is_live)
+        voices = [asdict(v) for v in workflow.s.voices.voices()]
+        return Message(messages.voices_text(voices, workflow.s.voices.is_live))
     if word == "voice":
+        return Message(_voice(workflow, rest, team_id, user_id))
+    if word == "name":
         if not rest:
-            current = workflow.s.repo.get_voice(team_id, user_id)
-            return (f"Your voice is `{current}`. " if current else "") + "Set one with `/replica voice <name>`."
-        resolved = workflow.s.voices.resolve(rest)
-        if resolved is None:
-            return messages.unknown_voice_text(rest, workflow.s.voices.suggest(rest))
-        workflow.s.repo.set_voice(team_id, user_id, resolved)
-        return messages.voice_set_text(resolved)
+            current = workflow.s.repo.get_default_name(team_id, user_id)
+            shown = f"Your next replica will be called *{messages.escape(current)}*. " if current else ""
+            return Message(shown + "Set a name with `/replica name <text>`.")
+        return Message(workflow.set_default_name(team_id, user_id, rest))
     if word == "status":
-        rows = [vars(s) for s in workflow.s.repo.for_user(team_id, user_id)]
-        return messages.status_text(rows)
+        return Message(messages.status_text([vars(s) for s in workflow.s.repo.for_user(team_id, user_id)]))
     if word == "cancel":
-        return messages.cancelled_text(workflow.cancel_drafts(team_id, user_id))
+        return Message(messages.cancelled_text(workflow.cancel_drafts(team_id, user_id)))
+    if word == "delete":
+        replica_id = rest.split(" ")[0]
+        if not replica_id:
+            return Message("Which replica? `/replica delete <replica_id>` (see `/replica status`).")
+        if not workflow.owns_replica(team_id, user_id, replica_id):
+            return Message(messages.delete_refused_text(replica_id))
+        sub = workflow.s.repo.by_replica_id(replica_id)
+        return messages.delete_confirm_message(replica_id, sub.display_name if sub else None)
     close = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.6)
-    return messages.unknown_command_text(word, close[0] if close else None)
+    return Message(messages.unknown_command_text(word, close[0] if close else None))
+
+
+def _voice(workflow: Workflow, slug: str, team_id: str, user_id: str) -> str:
+    if not slug:
+        current = workflow.s.repo.get_voice(team_id, user_id)
+        return (f"Your voice is `{current}`. " if current else "") + "Set one with `/replica voice <name>`."
+    resolved = workflow.s.voices.resolve(slug)
+    if resolved is None:
+        return messages.unknown_voice_text(slug, workflow.s.voices.suggest(slug))
+    workflow.s.repo.set_voice(team_id, user_id, resolved)
+    return messages.voice_set_text(resolved)
 
 
 def register(app: App, workflow: Workflow) -> None:
+    @app.command("/replica")
     def on_replica(ack: Ack, command: dict[str, Any]) -> None:
-        text = answer(workflow, command.get("text") or "", command["team_id"], command["user_id"])
+        reply = answer(workflow, command.get("text") or "", command["team_id"], command["user_id"])
         log.info("event=command user=%s sub=%s", command["user_id"], (command.get("text") or "").split(" ")[0][:20])
-        ack(text=text, response_type="ephemeral")
-
-    handler: Callable[..., None] = on_replica
-    app.command("/replica")(handler)
+        ack(text=reply.text, blocks=reply.blocks or None, response_type="ephemeral")

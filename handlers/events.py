@@ -39,6 +39,4 @@ def register(app: App, workflow: Workflow) -> None:
             if workflow.s.repo.mark_welcomed(team_id, user_id):
                 client.chat_postMessage(channel=event["channel"], text=messages.welcome_text())
             return
-        rows = [vars(s) for s in workflow.s.repo.for_user(team_id, user_id)]
-        voice = workflow.s.repo.get_voice(team_id, user_id)
-        client.views_publish(user_id=user_id, view=messages.home_view(rows, voice))
+        workflow.publish_home(team_id, user_id)

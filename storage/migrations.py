@@ -81,3 +81,11 @@ def m002_resumable_intake_and_notices(db: Database) -> None:
     db.table("submissions").add_column("long_training_noted_at", str)
     # A notice whose post may have reached Slack before a crash is checked, not re-posted.
     db.table("outbox").add_column("sending_at", str)
+
+
+@migrations()
+def m003_names_and_deletion(db: Database) -> None:
+    db.table("user_prefs").add_column("replica_name", str)  # default name for the next photo
+    db.table("submissions").add_column("display_name", str)  # the name shown at Tavus
+    db.table("submissions").add_column("deleted_at", str)
+    db.table("submissions").create_index(["replica_id"])

@@ -59,6 +59,8 @@ class Submission:
     file_json: str | None = None
     channel_type: str | None = None
     long_training_noted_at: str | None = None
+    display_name: str | None = None
+    deleted_at: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Submission:
@@ -226,6 +228,25 @@ class Repository:
         with self._lock:
             rows = list(self.db.table("user_prefs").rows_where("team_id = ? and user_id = ?", [team_id, user_id]))
         return rows[0]["voice_name"] if rows else None
+
+    def set_default_name(self, team_id: str, user_id: str, name: str) -> None:
+        with self._lock:
+            self.db.execute(
+                "INSERT INTO user_prefs (team_id, user_id, replica_name, updated_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (team_id, user_id) "
+                "DO UPDATE SET replica_name = excluded.replica_name, updated_at = excluded.updated_at",
+                [team_id, user_id, name, utc_now()],
+            )
+
+    def get_default_name(self, team_id: str, user_id: str) -> str | None:
+        with self._lock:
+            rows = list(self.db.table("user_prefs").rows_where("team_id = ? and user_id = ?", [team_id, user_id]))
+        return rows[0]["replica_name"] if rows else None
+
+    def by_replica_id(self, replica_id: str) -> Submission | None:
+        with self._lock:
+            rows = list(self.db.table("submissions").rows_where("replica_id = ?", [replica_id], limit=1))
+        return Submission.from_row(rows[0]) if rows else None
 
     def mark_welcomed(self, team_id: str, user_id: str) -> bool:
         """True the first time only: the welcome message is sent once per person."""

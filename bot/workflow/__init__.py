@@ -5,15 +5,16 @@ cancelled. Every transition is one compare-and-set in storage, so a duplicate ev
 double click or a second poller run can never move a submission twice.
 """
 
+from .account import AccountSteps
 from .base import Services
 from .creation import CreationSteps
-from .ids import new_submission_id, replica_name_for
+from .ids import name_problem, new_submission_id, replica_name_for
 from .intake import IntakeSteps
 from .training import TrainingSteps
 
 
-class Workflow(IntakeSteps, CreationSteps, TrainingSteps):
+class Workflow(IntakeSteps, CreationSteps, TrainingSteps, AccountSteps):
     """All the steps, sharing one set of services and in-flight claims."""
 
 
-__all__ = ["Services", "Workflow", "new_submission_id", "replica_name_for"]
+__all__ = ["Services", "Workflow", "name_problem", "new_submission_id", "replica_name_for"]

@@ -96,8 +96,16 @@ class WorkflowBase:
         ts = resp.get("ts")
         return str(ts) if ts else None
 
+    def publish_home(self, team_id: str, user_id: str) -> None:
+        """Refresh the person's App Home tab (AccountSteps does it; a no-op here)."""
+
     def show(self, sub: Submission, msg: Message, step: str) -> None:
-        """Edit the submission's checklist message (or post one); queue it if Slack fails."""
+        """Edit the submission's checklist message (or post one); queue it if Slack fails.
+        The person's App Home is refreshed too, since the submission's state moved."""
+        self._show(sub, msg, step)
+        self.publish_home(sub.team_id, sub.user_id)
+
+    def _show(self, sub: Submission, msg: Message, step: str) -> None:
         if not sub.checklist_ts:
             ts = self.post(sub.channel_id, sub.thread_ts, msg, f"show:{sub.id}:{step}")
             if ts:

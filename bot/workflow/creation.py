@@ -44,7 +44,7 @@ class CreationSteps(WorkflowBase):
             voice_name=voice,
             consent_user_id=user_id,
             consent_at=utc_now(),
-            replica_name=replica_name_for(sub.id),
+            replica_name=replica_name_for(sub.id, sub.display_name),
             autofix=int(bool(sub.autofix) if autofix is None else autofix),
         )
         if not moved:  # a second click, another tab, or already sent

@@ -10,3 +10,19 @@ def new_submission_id() -> str:
 def replica_name_for(submission_id: str, display: str | None = None) -> str:
     """The name carries the submission id, so a crash can be reconciled by looking it up."""
     return f"{(display or 'replica-bot')[:60]} [{submission_id}]"
+
+
+NAME_MAX = 60
+_NAME_EXTRA = set(" -_.'()")
+
+
+def name_problem(name: str) -> str | None:
+    """Why a replica name is not acceptable, or None when it is (pure)."""
+    if not name.strip():
+        return "it is empty"
+    if len(name) > NAME_MAX:
+        return f"it is {len(name)} characters long; the limit is {NAME_MAX}"
+    bad = sorted({c for c in name if not (c.isalnum() or c in _NAME_EXTRA)})
+    if bad:
+        return "it contains " + " ".join(repr(c) for c in bad[:5])
+    return None

@@ -10,6 +10,8 @@ import json
 import logging
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
+
 from storage import Submission
 
 from .. import failpoints, messages
@@ -19,7 +21,7 @@ from ..slack_files import DownloadError
 from ..tavus import TavusError
 from ..tavus_verdict import verdict_from_answer
 from .base import WorkflowBase
-from .ids import new_submission_id
+from .ids import NAME_MAX, new_submission_id
 
 log = logging.getLogger(__name__)
 
@@ -131,14 +133,32 @@ class IntakeSteps(WorkflowBase):
             return
         self.s.repo.save_photo(sub.id, normalized)
         voice = self.s.repo.get_voice(sub.team_id, sub.user_id)
+        name = self.s.repo.get_default_name(sub.team_id, sub.user_id) or self._slack_name(sub.user_id)
         if not self.s.repo.transition(
-            sub.id, INTAKE, "ready", findings_json=findings_json, voice_name=voice, autofix=int(autofix)
+            sub.id,
+            INTAKE,
+            "ready",
+            findings_json=findings_json,
+            voice_name=voice,
+            autofix=int(autofix),
+            display_name=name,
         ):
             return
         offer = messages.ready_message(
-            sub.id, findings, report.passed_checks, self.s.voices.names(), voice, autofix=autofix
+            sub.id, findings, report.passed_checks, self.s.voices.names(), voice, autofix=autofix, display_name=name
         )
         self.show(sub, offer, "ready")
+
+    def _slack_name(self, user_id: str) -> str:
+        """The person's name in Slack, as the replica's default name (best effort)."""
+        try:
+            user = self.s.slack.users_info(user=user_id).get("user") or {}
+        except SlackApiError:
+            return "replica-bot"
+        profile = user.get("profile") or {}
+        name = str(profile.get("real_name") or user.get("real_name") or user.get("name") or "replica-bot")
+        cleaned = "".join(c for c in name if c.isalnum() or c in " -_.'()").strip()[:NAME_MAX]
+        return cleaned or "replica-bot"
 
     def _ask_tavus(self, sub: Submission, normalized: bytes, report: PhotoReport) -> bool:
         """Fold Tavus's validator into the report; True when its AI Image Fixer should be on.

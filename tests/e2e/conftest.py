@@ -9,6 +9,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from tests.blockkit import problems_in_call
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.tavus_api import FakeTavus
 
@@ -53,6 +54,9 @@ def fake_slack() -> Iterator[FakeSlack]:
     server = FakeSlack(BOT_TOKEN).start()
     yield server
     server.stop()
+    # Every message and view the bot sent in the test must be one Slack would accept.
+    bad = [(c.method, p) for c in server.calls for p in problems_in_call(c.method, c.args)]
+    assert bad == [], bad
 
 
 @pytest.fixture

@@ -186,6 +186,22 @@ class FakeSlack(FakeServer):
                 for m in found:
                     m.pop("metadata", None)
             return {"ok": True, "messages": found, "has_more": False}
+        if api_method == "users.info":
+            user = str(args.get("user"))
+            return {
+                "ok": True,
+                "user": {
+                    "id": user,
+                    "name": "ada",
+                    "real_name": "Ada Lovelace",
+                    "profile": {"real_name": "Ada Lovelace", "display_name": "ada"},
+                },
+            }
+        if api_method == "views.open":
+            view = args.get("view")
+            if isinstance(view, str):
+                view = json.loads(view)
+            return {"ok": True, "view": {"id": "VMODAL1", **(view or {})}}
         if api_method == "files.info":
             file_id = str(args.get("file"))
             if file_id not in self.files:

@@ -44,6 +44,8 @@ def test_dm_uploads_are_possible_and_scopes_cover_the_api_calls() -> None:
         "chat_update": "chat:write",
         "chat_postEphemeral": "chat:write",
         "files_info": "files:read",
+        "users_info": "users:read",
+        "conversations_replies": "im:history",
         "app.command": "commands",
     }
     for call, scope in needs.items():

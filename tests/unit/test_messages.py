@@ -1,6 +1,7 @@
 """Block Kit builders: stable ids, Slack's limits, escaping."""
 
 from bot import messages
+from tests.blockkit import problems_in, problems_in_call
 
 FINDINGS = [
     {
@@ -14,15 +15,7 @@ FINDINGS = [
 
 
 def _check_limits(blocks: list[dict]) -> None:
-    assert len(blocks) <= 50
-    for b in blocks:
-        text = (b.get("text") or {}).get("text", "")
-        assert len(text) <= 3000
-        for el in (b.get("elements") or []) + ([b["accessory"]] if "accessory" in b else []):
-            if el.get("type") == "button":
-                assert len(el["text"]["text"]) <= 75
-            if el.get("type") == "static_select":
-                assert len(el["options"]) <= 100
+    assert problems_in(blocks) == []
 
 
 def test_ready_message_has_select_preset_and_consent_button() -> None:
@@ -64,6 +57,32 @@ def test_failure_advice_translates_tavus_errors() -> None:
 
 
 def test_home_view_within_limits() -> None:
-    view = messages.home_view([{"status": "training", "replica_id": "r1", "file_name": "<me>.jpg"}], "anna")
-    assert view["type"] == "home" and len(view["blocks"]) <= 100
-    assert "&lt;me&gt;" in str(view)
+    rows = [{"status": "training", "replica_id": f"r{i}", "file_name": "<me>.jpg"} for i in range(300)]
+    view = messages.home_view(rows, "anna", [f"v{i}" for i in range(300)])
+    assert view["type"] == "home" and problems_in(view["blocks"], view=True) == []
+    assert "&lt;me&gt;" in str(view) and "<me>" not in str(view)
+    voice = next(b for b in view["blocks"] if b.get("block_id") == "home_voice")["accessory"]
+    assert voice["action_id"] == messages.ACTION_HOME_VOICE and voice["initial_option"]["value"] == "anna"
+
+
+def test_every_builder_stays_within_slack_limits() -> None:
+    long = "x" * 5000
+    findings = [{"code": f"c{i}", "severity": "warn", "message": long, "advice": long} for i in range(30)]
+    built = [
+        messages.needs_fix_message(findings, ["format"]),
+        messages.ready_message("s1", findings, [], [f"v{i}" for i in range(500)], None, True, long),
+        messages.delete_confirm_message("r1", long),
+        messages.training_message("r1", "anna", "42/100"),
+        messages.failed_message("U1", long),
+        messages.completed_message("U1", "r1"),
+    ]
+    for msg in built:
+        assert problems_in_call("chat.postMessage", {"text": msg.text, "blocks": msg.blocks}) == []
+    assert problems_in_call("views.open", {"view": messages.name_modal("s1", long)}) == []
+
+
+def test_the_validator_catches_what_slack_would_refuse() -> None:
+    too_many = [{"type": "section", "text": {"type": "mrkdwn", "text": "x"}}] * 51
+    assert problems_in(too_many)
+    button = {"type": "button", "action_id": "a", "text": {"type": "plain_text", "text": "y" * 80}}
+    assert problems_in([{"type": "actions", "elements": [button]}])

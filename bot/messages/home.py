@@ -1,0 +1,79 @@
+"""App Home and the name modal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import (
+    ACTION_HOME_VOICE,
+    ACTION_NAME_INPUT,
+    BLOCK_NAME_INPUT,
+    MAX_BLOCKS_VIEW,
+    VIEW_NAME,
+    escape,
+    section,
+)
+from .commands import PHOTO_RULES, help_text, status_line
+from .thread import voice_options
+
+HOME_ROWS = 20
+
+
+def home_view(rows: list[dict[str, Any]], voice: str | None, voices: list[str]) -> dict[str, Any]:
+    drafts = [r for r in rows if r["status"] in ("ready", "received", "checking", "needs_fix")]
+    replicas = [r for r in rows if r not in drafts]
+    select: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": ACTION_HOME_VOICE,
+        "placeholder": {"type": "plain_text", "text": "Choose a voice"},
+        "options": voice_options(voices, voice),
+    }
+    if voice:
+        select["initial_option"] = voice_options([voice], voice)[0]
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Your Tavus replicas"}},
+        {
+            "type": "section",
+            "block_id": "home_voice",
+            "text": {
+                "type": "mrkdwn",
+                "text": f"*Your voice:* `{escape(voice)}`" if voice else "*Your voice:* not chosen",
+            },
+            "accessory": select,
+        },
+        {"type": "divider"},
+        section("*Replicas*\n" + ("\n".join(status_line(r) for r in replicas[:HOME_ROWS]) or "None yet.")),
+        section("*Drafts*\n" + ("\n".join(status_line(r) for r in drafts[:HOME_ROWS]) or "None.")),
+        {"type": "divider"},
+        section(f"*Photo rules:* {PHOTO_RULES}"),
+        section(help_text()),
+    ]
+    assert len(blocks) <= MAX_BLOCKS_VIEW
+    return {"type": "home", "blocks": blocks}
+
+
+def name_modal(submission_id: str, current: str | None) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": ACTION_NAME_INPUT,
+        "max_length": 60,
+        "min_length": 1,
+    }
+    if current:
+        element["initial_value"] = current[:60]
+    return {
+        "type": "modal",
+        "callback_id": VIEW_NAME,
+        "private_metadata": submission_id,
+        "title": {"type": "plain_text", "text": "Replica name"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": BLOCK_NAME_INPUT,
+                "label": {"type": "plain_text", "text": "What should Tavus call this replica?"},
+                "element": element,
+            }
+        ],
+    }
