@@ -32,9 +32,10 @@ from .workflow import Services, Workflow
 
 log = logging.getLogger(__name__)
 
-# Photo checks are CPU-bound and brief; a few workers bound memory under bursts.
-WORKER_THREADS = 4
-LISTENER_THREADS = 16
+# Photo checks are CPU-bound: two workers use both cores, bound memory under bursts, and
+# leave request threads a fair share of the GIL (acks stay fast while photos are checked).
+WORKER_THREADS = 2
+REPLY_THREADS = 2
 
 
 def build_services(settings: Settings) -> Services:
@@ -68,14 +69,18 @@ def build_services(settings: Settings) -> Services:
         tavus=tavus,
         voices=VoiceCatalog(tavus.list_voices),
         executor=ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="work"),
+        replies=ThreadPoolExecutor(max_workers=REPLY_THREADS, thread_name_prefix="reply"),
     )
 
 
 def build_app(services: Services, workflow: Workflow) -> App:
+    # Listeners run on the request thread and return at once (their slow parts go to the
+    # workflow's executors), so the answer goes out without Bolt's hop to another pool and
+    # its 10 ms polling for ack(): a burst of 100 requests then queues on one pool, not two.
     app = App(
         client=services.slack,
         signing_secret=services.settings.slack_signing_secret or None,
-        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="bolt"),
+        process_before_response=True,
     )
     register_all(app, workflow)
     return app
@@ -127,6 +132,8 @@ def run(settings: Settings) -> None:
         # Finish jobs already running; queued ones are dropped: their state is in storage and
         # the next start resumes them.
         services.executor.shutdown(wait=True, cancel_futures=True)
+        if services.replies is not None:
+            services.replies.shutdown(wait=True)
         services.repo.close()
         log.info("event=stopped")
 

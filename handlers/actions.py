@@ -47,6 +47,8 @@ def _team(body: dict[str, Any]) -> str:
 
 
 def register(app: App, workflow: Workflow) -> None:
+    # Each listener acks, does its quick storage step, and hands Slack calls to the workflow's
+    # reply pool (Tavus calls to its worker pool), so the HTTP answer is never held up.
     @app.action(messages.ACTION_CREATE)
     def on_create(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
@@ -54,29 +56,34 @@ def register(app: App, workflow: Workflow) -> None:
             str(action.get("value")), body["user"]["id"], chosen_voice(body), chosen_autofix(body)
         )
         if reply:
-            tell_clicker(client, body, reply)
+            workflow.reply_soon(tell_clicker, client, body, reply)
 
     @app.action(messages.ACTION_CANCEL)
     def on_cancel(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         reply = workflow.request_cancel(str(action.get("value")), body["user"]["id"])
         if reply:
-            tell_clicker(client, body, reply)
+            workflow.reply_soon(tell_clicker, client, body, reply)
 
     @app.action(messages.ACTION_EDIT_NAME)
     def on_edit_name(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         sub = workflow.s.repo.get(str(action.get("value")))
         if sub is None or sub.user_id != body["user"]["id"]:
-            tell_clicker(client, body, "Only the person who uploaded this photo can rename it.")
+            workflow.reply_soon(tell_clicker, client, body, "Only the person who uploaded this photo can rename it.")
             return
-        client.views_open(trigger_id=body["trigger_id"], view=messages.name_modal(sub.id, sub.display_name))
+        modal = messages.name_modal(sub.id, sub.display_name)
+        workflow.reply_soon(lambda: client.views_open(trigger_id=body["trigger_id"], view=modal))
 
     @app.action(messages.ACTION_DELETE)
     def on_delete(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
-        result = workflow.delete_replica(_team(body), body["user"]["id"], str(action.get("value")))
-        tell_clicker(client, body, result)
+
+        def delete() -> None:
+            result = workflow.delete_replica(_team(body), body["user"]["id"], str(action.get("value")))
+            tell_clicker(client, body, result)
+
+        workflow.run_in_background(delete)
 
     @app.action(messages.ACTION_HOME_VOICE)
     def on_home_voice(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -84,7 +91,7 @@ def register(app: App, workflow: Workflow) -> None:
         voice = workflow.s.voices.resolve(str((action.get("selected_option") or {}).get("value") or ""))
         if voice:
             workflow.s.repo.set_voice(_team(body), body["user"]["id"], voice)
-            workflow.publish_home(_team(body), body["user"]["id"])
+            workflow.reply_soon(workflow.publish_home, _team(body), body["user"]["id"])
 
     # The choices inside the offer are read from state.values when "create" is pressed.
     for passive in (messages.ACTION_VOICE, messages.ACTION_AUTOFIX):

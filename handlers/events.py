@@ -30,13 +30,15 @@ def register(app: App, workflow: Workflow) -> None:
         if event.get("channel_type") == "im" and not event.get("thread_ts"):
             if body.get("event_id") and not workflow.s.repo.record_event(body["event_id"]):
                 return
-            say(text=messages.plain_dm_text())
+            workflow.reply_soon(lambda: say(text=messages.plain_dm_text()))
 
     @app.event("app_home_opened")
     def on_home(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         team_id, user_id = str(body.get("team_id") or ""), event["user"]
         if event.get("tab") == "messages":
             if workflow.s.repo.mark_welcomed(team_id, user_id):
-                client.chat_postMessage(channel=event["channel"], text=messages.welcome_text())
+                channel = event["channel"]
+                workflow.reply_soon(lambda: client.chat_postMessage(channel=channel, text=messages.welcome_text()))
             return
-        workflow.publish_home(team_id, user_id)
+        workflow.s.repo.mark_home_seen(team_id, user_id)
+        workflow.reply_soon(workflow.publish_home, team_id, user_id)

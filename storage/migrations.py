@@ -89,3 +89,9 @@ def m003_names_and_deletion(db: Database) -> None:
     db.table("submissions").add_column("display_name", str)  # the name shown at Tavus
     db.table("submissions").add_column("deleted_at", str)
     db.table("submissions").create_index(["replica_id"])
+
+
+@migrations()
+def m004_home_seen(db: Database) -> None:
+    # App Home is republished on changes only for people who have opened it.
+    db.table("user_prefs").add_column("home_seen_at", str)

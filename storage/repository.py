@@ -91,15 +91,58 @@ class OutboxMessage:
         return json.loads(self.blocks_json) if self.blocks_json else None
 
 
+class _NoLock:
+    """Stands in for a lock where SQLite's own locking is enough."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
 class Repository:
+    """One SQLite connection per thread (WAL: readers never wait for the writer), so the
+    request threads never queue on a Python lock: a shared connection behind a lock made a
+    burst of 100 Slack requests hand the lock and the GIL back and forth for every query.
+    An in-memory database (tests) is one shared connection behind a lock instead."""
+
     def __init__(self, path: str):
-        conn = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
-        self._lock = threading.RLock()
-        self.db = Database(conn)
-        if path != ":memory:":
-            self.db.enable_wal()
-        self.db.execute("PRAGMA foreign_keys = ON")
+        self._path = path
+        self._local = threading.local()
+        self._shared: Database | None = None
+        self._lock: threading.RLock | _NoLock = _NoLock()
+        if path == ":memory:":
+            self._lock = threading.RLock()
+            self._shared = self._connect()
+        else:
+            Database(sqlite3.connect(path, timeout=30, isolation_level=None)).enable_wal()
         migrations.apply(self.db)
+
+    def _connect(self) -> Database:
+        conn = sqlite3.connect(
+            self._path,
+            check_same_thread=self._shared is None and self._path != ":memory:",
+            timeout=30,
+            isolation_level=None,
+        )
+        db = Database(conn)
+        # In WAL mode NORMAL syncs at checkpoints, not at every commit: a killed process
+        # loses nothing (the WAL is in the OS cache), only a power cut may drop the last
+        # commits; FULL put an fsync on every Slack event.
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        return db
+
+    @property
+    def db(self) -> Database:
+        if self._shared is not None:
+            return self._shared
+        db: Database | None = getattr(self._local, "db", None)
+        if db is None:
+            db = self._connect()
+            self._local.db = db
+        return db
 
     @contextmanager
     def _transaction(self) -> Iterator[Database]:
@@ -113,8 +156,10 @@ class Repository:
             self.db.execute("COMMIT")
 
     def close(self) -> None:
+        """Close this thread's connection (the others close with their threads)."""
         with self._lock:
             self.db.close()
+            self._local.db = None
 
     # --- Slack events -------------------------------------------------------------------
     def record_event(self, event_id: str, submission: Submission | None = None) -> bool:
@@ -247,6 +292,19 @@ class Repository:
         with self._lock:
             rows = list(self.db.table("submissions").rows_where("replica_id = ?", [replica_id], limit=1))
         return Submission.from_row(rows[0]) if rows else None
+
+    def mark_home_seen(self, team_id: str, user_id: str) -> None:
+        with self._lock:
+            self.db.execute(
+                "INSERT INTO user_prefs (team_id, user_id, home_seen_at, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (team_id, user_id) DO UPDATE SET home_seen_at = excluded.home_seen_at",
+                [team_id, user_id, utc_now(), utc_now()],
+            )
+
+    def home_seen(self, team_id: str, user_id: str) -> bool:
+        with self._lock:
+            rows = list(self.db.table("user_prefs").rows_where("team_id = ? and user_id = ?", [team_id, user_id]))
+        return bool(rows and rows[0].get("home_seen_at"))
 
     def mark_welcomed(self, team_id: str, user_id: str) -> bool:
         """True the first time only: the welcome message is sent once per person."""

@@ -85,7 +85,7 @@ def decode(data: bytes, long_edge: int = WORKING_LONG_EDGE) -> DecodedPhoto:
             # Shrink in place first (reduce() by whole factors, then resample; EXIF stays in
             # info), then turn upright and convert: the full-size buffer is never copied.
             img.thumbnail((long_edge, long_edge), Image.Resampling.BILINEAR, reducing_gap=2.0)
-            img = ImageOps.exif_transpose(img) or img
+            ImageOps.exif_transpose(img, in_place=True)  # no copy
             img = to_rgb(img)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise UnreadableImage(

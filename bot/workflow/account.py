@@ -28,7 +28,8 @@ class AccountSteps(WorkflowBase):
         return messages.name_set_text(name.strip())
 
     def rename_draft(self, submission_id: str, user_id: str, name: str) -> str | None:
-        """The name modal's submission; returns the problem to show in the modal, if any."""
+        """The name modal's submission; returns the problem to show in the modal, if any.
+        Called in the listener: the offer is redrawn in the background."""
         problem = name_problem(name)
         if problem:
             return problem
@@ -48,7 +49,7 @@ class AccountSteps(WorkflowBase):
             autofix=bool(sub.autofix),
             display_name=sub.display_name,
         )
-        self.show(sub, offer, f"renamed-{utc_now()}")
+        self.reply_soon(self.show, sub, offer, f"renamed-{utc_now()}")
         return None
 
     def delete_replica(self, team_id: str, user_id: str, replica_id: str) -> str:

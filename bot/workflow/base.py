@@ -42,7 +42,8 @@ class Services:
     rehost: PhotoRehost
     tavus: TavusClient
     voices: VoiceCatalog
-    executor: Executor
+    executor: Executor  # slow work: downloads, photo checks, S3, Tavus
+    replies: Executor | None = None  # quick Slack replies from listeners; never queued behind photos
 
 
 class WorkflowBase:
@@ -54,6 +55,10 @@ class WorkflowBase:
     # --- background work ----------------------------------------------------------------
     def run_in_background(self, fn: Callable[..., object], *args: Any) -> None:
         self.s.executor.submit(self.guarded, fn, *args)
+
+    def reply_soon(self, fn: Callable[..., object], *args: Any) -> None:
+        """Run a Slack reply off the request thread, so the listener returns (and acks) now."""
+        (self.s.replies or self.s.executor).submit(self.guarded, fn, *args)
 
     @staticmethod
     def guarded(fn: Callable[..., object], *args: Any) -> None:
@@ -103,7 +108,8 @@ class WorkflowBase:
         """Edit the submission's checklist message (or post one); queue it if Slack fails.
         The person's App Home is refreshed too, since the submission's state moved."""
         self._show(sub, msg, step)
-        self.publish_home(sub.team_id, sub.user_id)
+        if self.s.repo.home_seen(sub.team_id, sub.user_id):  # no views.publish for tabs never opened
+            self.publish_home(sub.team_id, sub.user_id)
 
     def _show(self, sub: Submission, msg: Message, step: str) -> None:
         if not sub.checklist_ts:

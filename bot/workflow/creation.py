@@ -160,7 +160,7 @@ class CreationSteps(WorkflowBase):
         if not self.s.repo.transition(sub.id, DRAFT, "cancelled", finished_at=utc_now()):
             return None
         self.s.repo.delete_photo(sub.id)
-        self.show(sub, messages.cancelled_message(), "cancelled")
+        self.reply_soon(self.show, sub, messages.cancelled_message(), "cancelled")
         return None
 
     def cancel_drafts(self, team_id: str, user_id: str) -> int:

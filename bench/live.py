@@ -1,0 +1,299 @@
+"""Benchmarks against the running bot: ack latency, first reply, memory, polling cost.
+
+Everything runs on 127.0.0.1: the real bot process, the fake Slack and Tavus from tests/,
+and moto's S3 server.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import math
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import boto3
+import httpx
+from botocore.config import Config
+from moto.server import ThreadedMotoServer
+
+from bench.common import table, twelve_megapixel
+from tests.e2e.flow import checklist_ts, ready_update
+from tests.e2e.harness import (
+    AWS_KEY,
+    AWS_SECRET,
+    BOT_TOKEN,
+    REPO_ROOT,
+    SIGNING_SECRET,
+    TAVUS_KEY,
+    TEAM,
+    USER,
+    BotProcess,
+    bot_env,
+    file_share_event,
+    free_port,
+    sign,
+    wait_for,
+)
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.tavus_api import FakeTavus
+
+
+@dataclass
+class Rig:
+    slack: FakeSlack
+    tavus: FakeTavus
+    s3_url: str
+    bucket: str
+    tmp: Path
+
+
+@contextmanager
+def rig() -> Iterator[Rig]:
+    slack = FakeSlack(BOT_TOKEN).start()
+    tavus = FakeTavus(TAVUS_KEY).start()
+    port = free_port()
+    s3 = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    s3.start()
+    url = f"http://127.0.0.1:{port}"
+    boto3.client(
+        "s3",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id=AWS_KEY,
+        aws_secret_access_key=AWS_SECRET,
+        config=Config(signature_version="s3v4"),
+    ).create_bucket(Bucket="bench")
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            yield Rig(slack, tavus, url, "bench", Path(tmp))
+        finally:
+            slack.stop()
+            tavus.stop()
+            s3.stop()
+
+
+def start_bot(r: Rig, **extra: str) -> BotProcess:
+    env = bot_env(r.tmp, r.slack.api_url, r.tavus.url, r.s3_url, r.bucket, POLL_INTERVAL_SECONDS="300", **extra)
+    return BotProcess(env, r.tmp / "bot.log").start()
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+# --- ack latency --------------------------------------------------------------------------
+def burst_bodies(r: Rig, n: int, offset: int) -> list[tuple[bytes, str]]:
+    """A mix of file_share events, slash commands and button clicks, as Slack sends them."""
+    photo = r.slack.add_file("F0BURST", "me.jpg", b"not decoded in this benchmark")
+    bodies: list[tuple[bytes, str]] = []
+    for i in range(n):
+        kind = i % 3
+        if kind == 0:
+            envelope = {
+                "type": "event_callback",
+                "team_id": TEAM,
+                "api_app_id": "A1",
+                "event_id": f"EvB{offset + i}",
+                "event": file_share_event({**photo, "id": f"F0B{offset + i}"}, ts=f"1800{offset + i:06d}.0001"),
+                "event_time": 1,
+            }
+            bodies.append((json.dumps(envelope).encode(), "application/json"))
+        elif kind == 1:
+            form = {
+                "command": "/replica",
+                "text": "status",
+                "user_id": USER,
+                "team_id": TEAM,
+                "channel_id": "D1",
+                "response_url": "http://127.0.0.1:9/r",
+                "trigger_id": "t",
+            }
+            bodies.append((urlencode(form).encode(), "application/x-www-form-urlencoded"))
+        else:
+            payload = {
+                "type": "block_actions",
+                "user": {"id": USER, "team_id": TEAM},
+                "team": {"id": TEAM},
+                "container": {"type": "message", "message_ts": "1.1", "channel_id": "D1"},
+                "channel": {"id": "D1"},
+                "trigger_id": "t",
+                "api_app_id": "A1",
+                "token": "t",
+                "actions": [
+                    {
+                        "type": "button",
+                        "action_id": "create_replica",
+                        "value": "snone",
+                        "block_id": "draft_actions",
+                        "action_ts": "1",
+                    }
+                ],
+            }
+            bodies.append((urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"))
+    return bodies
+
+
+def fire(port: int, bodies: list[tuple[bytes, str]]) -> list[float]:
+    """Send every body at once, one new connection each as Slack does; latencies in ms.
+
+    http.client keeps the client's own cost near zero, so the numbers are the server's."""
+
+    def one(item: tuple[bytes, str]) -> float:
+        body, kind = item
+        headers = {"Content-Type": kind, **sign(body)}
+        started = time.perf_counter()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            conn.request("POST", "/slack/events", body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+        finally:
+            conn.close()
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status != 200:
+            raise RuntimeError(f"status {response.status}")
+        return elapsed
+
+    barrier = threading.Barrier(len(bodies))
+
+    def together(item: tuple[bytes, str]) -> float:
+        barrier.wait()  # all requests leave at the same moment: a burst
+        return one(item)
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(together, bodies))
+
+
+def ack_latency(r: Rig, bot: BotProcess, n: int, rounds: int) -> list[list[object]]:
+    port = free_port()
+    env = {"SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": r.slack.api_url}
+    bare = subprocess.Popen(
+        [sys.executable, "-m", "bench.bare_app", str(port)], cwd=REPO_ROOT, env={**env, "PYTHONPATH": str(REPO_ROOT)}
+    )
+    try:
+        wait_for(lambda: _up(port), 20)
+        results = {"replica-bot": [], "bare Bolt app (ack only)": []}
+        fire(bot.port, burst_bodies(r, 3, offset=90_000))  # warm both: first-request setup is not
+        fire(port, burst_bodies(r, 3, offset=91_000))  # what a burst measures
+        for k in range(rounds):  # interleaved, so both see the same machine noise
+            results["replica-bot"] += fire(bot.port, burst_bodies(r, n, offset=k * n))
+            results["bare Bolt app (ack only)"] += fire(port, burst_bodies(r, n, offset=10_000 + k * n))
+    finally:
+        bare.terminate()
+        bare.wait(10)
+    bare_p99 = percentile(results["bare Bolt app (ack only)"], 99)
+    rows = []
+    for name, values in results.items():
+        p99 = percentile(values, 99)
+        rows.append(
+            [
+                f"ack latency, {name}",
+                f"{n} × {rounds}",
+                f"p50 {statistics.median(values):.1f} ms",
+                f"p99 {p99:.1f} ms",
+                f"{p99 / bare_p99:.2f}× bare",
+            ]
+        )
+    return rows
+
+
+def _up(port: int) -> bool:
+    try:
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+        return True
+    except httpx.HTTPError:
+        return False
+
+
+# --- first reply and memory ---------------------------------------------------------------
+def first_reply(r: Rig, bot: BotProcess, photo: bytes, repeat: int) -> list[object]:
+    times = []
+    for i in range(repeat):
+        obj = r.slack.add_file(f"F0FR{i}", "big.jpg", photo)
+        thread = f"1810{i:06d}.0001"
+        started = time.perf_counter()
+        bot.send_event(file_share_event(obj, ts=thread), f"EvFR{i}")
+        ready_update(r.slack, checklist_ts(r.slack, thread, 60), 60)
+        times.append((time.perf_counter() - started) * 1000)
+    return [
+        "first reply: 12 MP file_share → checklist with offer",
+        f"{repeat} photos",
+        f"median {statistics.median(times):.0f} ms",
+        f"max {max(times):.0f} ms",
+        "target < 1000 ms",
+    ]
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """(current RSS, peak RSS) of a process in MB, from /proc."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def memory(r: Rig, bot: BotProcess, photo: bytes, uploads: int) -> list[object]:
+    assert bot.proc is not None
+    warm, _ = rss_mb(bot.proc.pid)
+    peak = warm
+    threads = []
+    for i in range(uploads):
+        obj = r.slack.add_file(f"F0MEM{i}", "big.jpg", photo)
+        threads.append((obj, f"1820{i:06d}.0001"))
+    with ThreadPoolExecutor(max_workers=uploads) as pool:
+        list(pool.map(lambda item: bot.send_event(file_share_event(item[0], ts=item[1]), f"EvM{item[1]}"), threads))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        peak = max(peak, rss_mb(bot.proc.pid)[0])
+        done = sum(1 for _, ts in threads if _has_offer(r.slack, ts))
+        if done == uploads:
+            break
+        time.sleep(0.05)
+    return [
+        f"memory: warm bot, then {uploads} concurrent 12 MP uploads",
+        f"warm RSS {warm:.0f} MB",
+        f"peak RSS {peak:.0f} MB",
+        f"added {peak - warm:.0f} MB",
+        "target < 150 MB added",
+    ]
+
+
+def _has_offer(slack: FakeSlack, thread: str) -> bool:
+    for call in slack.calls_to("chat.postMessage"):
+        if call.args.get("thread_ts") == thread and call.response.get("ts"):
+            ts = call.response["ts"]
+            return any(
+                c.args.get("ts") == ts and "draft_actions" in json.dumps(c.args.get("blocks"))
+                for c in slack.calls_to("chat.update")
+            )
+    return False
+
+
+def run(quick: bool) -> str:
+    n, rounds = (30, 1) if quick else (100, 5)
+    photo = twelve_megapixel()
+    rows: list[list[object]] = []
+    with rig() as r:
+        bot = start_bot(r, DOWNLOAD_MAX_BYTES=str(50 * 2**20))
+        try:
+            wait_for(lambda: r.tavus.requests["GET /v2/voices"] > 0, 20)
+            rows += ack_latency(r, bot, n, rounds)
+            rows.append(first_reply(r, bot, photo, 3 if quick else 10))
+            rows.append(memory(r, bot, photo, 4 if quick else 20))
+        finally:
+            bot.kill()
+    return table(["benchmark", "size", "median / p50", "p99 / peak", "ratio / target"], rows)
+
+
+if __name__ == "__main__":
+    print(run("--quick" in sys.argv))
