@@ -48,6 +48,8 @@ from tests.e2e.harness import (
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.tavus_api import FakeTavus
 
+ROUND_GAP_SECONDS = 2.0
+
 
 @dataclass
 class Rig:
@@ -189,7 +191,9 @@ def ack_latency(r: Rig, bot: BotProcess, n: int, rounds: int) -> list[list[objec
         fire(port, burst_bodies(r, 3, offset=91_000))  # what a burst measures
         for k in range(rounds):  # interleaved, so both see the same machine noise
             results["replica-bot"] += fire(bot.port, burst_bodies(r, n, offset=k * n))
+            time.sleep(ROUND_GAP_SECONDS)  # each burst is its own: the work it caused is done
             results["bare Bolt app (ack only)"] += fire(port, burst_bodies(r, n, offset=10_000 + k * n))
+            time.sleep(ROUND_GAP_SECONDS)
     finally:
         bare.terminate()
         bare.wait(10)

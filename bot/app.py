@@ -27,6 +27,7 @@ from .poller import maintenance, start_scheduler
 from .rehost import PhotoRehost
 from .slack_files import SlackFileDownloader
 from .tavus import TavusClient
+from .traffic import RequestGauge
 from .voices import VoiceCatalog
 from .workflow import Services, Workflow
 
@@ -70,6 +71,7 @@ def build_services(settings: Settings) -> Services:
         voices=VoiceCatalog(tavus.list_voices),
         executor=ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="work"),
         replies=ThreadPoolExecutor(max_workers=REPLY_THREADS, thread_name_prefix="reply"),
+        gauge=RequestGauge(),
     )
 
 
@@ -86,14 +88,17 @@ def build_app(services: Services, workflow: Workflow) -> App:
     return app
 
 
-def wsgi_app(bolt_app: App) -> Any:
+def wsgi_app(bolt_app: App, gauge: RequestGauge | None = None) -> Any:
     slack_handler = SlackRequestHandler(bolt_app, path="/slack/events")
 
     def application(environ: dict[str, Any], start_response: Any) -> Any:
         if environ.get("PATH_INFO") == "/healthz":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok"]
-        return slack_handler(environ, start_response)
+        if gauge is None:
+            return slack_handler(environ, start_response)
+        with gauge.request():  # background jobs hold back until this is answered
+            return slack_handler(environ, start_response)
 
     return application
 
@@ -126,7 +131,7 @@ def run(settings: Settings) -> None:
         if settings.socket_mode:
             _run_socket_mode(bolt_app, settings, stop)
         else:
-            _run_http(bolt_app, settings, stop)
+            _run_http(bolt_app, settings, stop, services.gauge)
     finally:
         scheduler.shutdown(wait=True)
         # Finish jobs already running; queued ones are dropped: their state is in storage and
@@ -138,10 +143,11 @@ def run(settings: Settings) -> None:
         log.info("event=stopped")
 
 
-def _run_http(bolt_app: App, settings: Settings, stop: threading.Event) -> None:
+def _run_http(bolt_app: App, settings: Settings, stop: threading.Event, gauge: RequestGauge | None) -> None:
     from waitress.server import create_server
 
-    server = create_server(wsgi_app(bolt_app), host="0.0.0.0", port=settings.port, threads=16, ident="replica-bot")
+    app = wsgi_app(bolt_app, gauge)
+    server = create_server(app, host="0.0.0.0", port=settings.port, threads=16, ident="replica-bot")
     # The server runs in a daemon thread; the main thread waits for SIGTERM, then shuts down
     # the scheduler and workers in order while in-flight requests finish.
     threading.Thread(target=server.run, name="http", daemon=True).start()

@@ -102,18 +102,21 @@ class _NoLock:
 
 
 class Repository:
-    """One SQLite connection per thread (WAL: readers never wait for the writer), so the
-    request threads never queue on a Python lock: a shared connection behind a lock made a
-    burst of 100 Slack requests hand the lock and the GIL back and forth for every query.
-    An in-memory database (tests) is one shared connection behind a lock instead."""
+    """One SQLite connection per thread (WAL: readers never wait for the writer), so reads
+    never queue on a Python lock: one shared connection behind a lock made a burst of 100
+    Slack requests hand the lock and the GIL back and forth for every query. Writes are
+    serialized by a lock. An in-memory database (tests) is one shared connection instead."""
 
     def __init__(self, path: str):
         self._path = path
         self._local = threading.local()
         self._shared: Database | None = None
-        self._lock: threading.RLock | _NoLock = _NoLock()
+        # Writers take a Python lock for the few microseconds a write lasts; left to SQLite,
+        # concurrent writers back off in sleeps of up to 50 ms. Readers take no lock.
+        self._lock = threading.RLock()
+        self._read: threading.RLock | _NoLock = _NoLock()
         if path == ":memory:":
-            self._lock = threading.RLock()
+            self._read = self._lock
             self._shared = self._connect()
         else:
             Database(sqlite3.connect(path, timeout=30, isolation_level=None)).enable_wal()
@@ -192,14 +195,14 @@ class Repository:
             return cur.rowcount == 1
 
     def get(self, submission_id: str) -> Submission | None:
-        with self._lock:
+        with self._read:
             rows = list(self.db.table("submissions").rows_where("id = ?", [submission_id]))
         return Submission.from_row(rows[0]) if rows else None
 
     def older_than(self, statuses: Iterable[str], column: str, cutoff: str) -> list[Submission]:
         wanted = list(statuses)
         marks = ", ".join("?" for _ in wanted)
-        with self._lock:
+        with self._read:
             rows = list(
                 self.db.table("submissions").rows_where(
                     f"status in ({marks}) and {column} <= ?", [*wanted, cutoff], order_by="created_at"
@@ -209,14 +212,14 @@ class Repository:
 
     def with_status(self, *statuses: str) -> list[Submission]:
         marks = ", ".join("?" for _ in statuses)
-        with self._lock:
+        with self._read:
             rows = list(
                 self.db.table("submissions").rows_where(f"status in ({marks})", list(statuses), order_by="created_at")
             )
         return [Submission.from_row(r) for r in rows]
 
     def for_user(self, team_id: str, user_id: str, limit: int = 20) -> list[Submission]:
-        with self._lock:
+        with self._read:
             rows = list(
                 self.db.table("submissions").rows_where(
                     "team_id = ? and user_id = ?",
@@ -251,7 +254,7 @@ class Repository:
             self.db.table("photos").upsert({"submission_id": submission_id, "data": data}, pk="submission_id")
 
     def load_photo(self, submission_id: str) -> bytes | None:
-        with self._lock:
+        with self._read:
             rows = list(self.db.table("photos").rows_where("submission_id = ?", [submission_id]))
         return rows[0]["data"] if rows else None
 
@@ -270,7 +273,7 @@ class Repository:
             )
 
     def get_voice(self, team_id: str, user_id: str) -> str | None:
-        with self._lock:
+        with self._read:
             rows = list(self.db.table("user_prefs").rows_where("team_id = ? and user_id = ?", [team_id, user_id]))
         return rows[0]["voice_name"] if rows else None
 
@@ -284,12 +287,12 @@ class Repository:
             )
 
     def get_default_name(self, team_id: str, user_id: str) -> str | None:
-        with self._lock:
+        with self._read:
             rows = list(self.db.table("user_prefs").rows_where("team_id = ? and user_id = ?", [team_id, user_id]))
         return rows[0]["replica_name"] if rows else None
 
     def by_replica_id(self, replica_id: str) -> Submission | None:
-        with self._lock:
+        with self._read:
             rows = list(self.db.table("submissions").rows_where("replica_id = ?", [replica_id], limit=1))
         return Submission.from_row(rows[0]) if rows else None
 
@@ -302,7 +305,7 @@ class Repository:
             )
 
     def home_seen(self, team_id: str, user_id: str) -> bool:
-        with self._lock:
+        with self._read:
             rows = list(self.db.table("user_prefs").rows_where("team_id = ? and user_id = ?", [team_id, user_id]))
         return bool(rows and rows[0].get("home_seen_at"))
 
@@ -359,7 +362,7 @@ class Repository:
         )
 
     def pending_notices(self, limit: int = 50) -> list[OutboxMessage]:
-        with self._lock:
+        with self._read:
             rows = list(self.db.table("outbox").rows_where("sent_at is null", order_by="id", limit=limit))
         names = {f.name for f in fields(OutboxMessage)}
         return [OutboxMessage(**{k: v for k, v in r.items() if k in names}) for r in rows]

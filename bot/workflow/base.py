@@ -26,11 +26,14 @@ from ..messages import Message
 from ..rehost import PhotoRehost, RehostError
 from ..slack_files import SlackFileDownloader
 from ..tavus import TavusClient
+from ..traffic import RequestGauge
 from ..voices import VoiceCatalog
 
 log = logging.getLogger(__name__)
 
 NOTICE_EVENT_TYPE = "replica_bot_notice"
+# A job waits at most this long for in-flight Slack requests to be answered before starting.
+ACK_PRIORITY_MAX_WAIT = 0.3
 
 
 @dataclass
@@ -44,6 +47,7 @@ class Services:
     voices: VoiceCatalog
     executor: Executor  # slow work: downloads, photo checks, S3, Tavus
     replies: Executor | None = None  # quick Slack replies from listeners; never queued behind photos
+    gauge: RequestGauge | None = None  # Slack requests in flight: jobs start after them
 
 
 class WorkflowBase:
@@ -54,11 +58,16 @@ class WorkflowBase:
 
     # --- background work ----------------------------------------------------------------
     def run_in_background(self, fn: Callable[..., object], *args: Any) -> None:
-        self.s.executor.submit(self.guarded, fn, *args)
+        self.s.executor.submit(self._after_requests, fn, *args)
 
     def reply_soon(self, fn: Callable[..., object], *args: Any) -> None:
         """Run a Slack reply off the request thread, so the listener returns (and acks) now."""
-        (self.s.replies or self.s.executor).submit(self.guarded, fn, *args)
+        (self.s.replies or self.s.executor).submit(self._after_requests, fn, *args)
+
+    def _after_requests(self, fn: Callable[..., object], *args: Any) -> None:
+        if self.s.gauge is not None:
+            self.s.gauge.wait_quiet(ACK_PRIORITY_MAX_WAIT)
+        self.guarded(fn, *args)
 
     @staticmethod
     def guarded(fn: Callable[..., object], *args: Any) -> None:
