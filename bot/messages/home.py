@@ -14,7 +14,7 @@ from .base import (
     section,
 )
 from .commands import PHOTO_RULES, help_text, status_line
-from .thread import voice_options
+from .thread import voice_menu
 
 HOME_ROWS = 20
 
@@ -22,14 +22,7 @@ HOME_ROWS = 20
 def home_view(rows: list[dict[str, Any]], voice: str | None, voices: list[str]) -> dict[str, Any]:
     drafts = [r for r in rows if r["status"] in ("ready", "received", "checking", "needs_fix")]
     replicas = [r for r in rows if r not in drafts]
-    select: dict[str, Any] = {
-        "type": "static_select",
-        "action_id": ACTION_HOME_VOICE,
-        "placeholder": {"type": "plain_text", "text": "Choose a voice"},
-        "options": voice_options(voices, voice),
-    }
-    if voice:
-        select["initial_option"] = voice_options([voice], voice)[0]
+    select = voice_menu(ACTION_HOME_VOICE, voices, voice)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Your Tavus replicas"}},
         {

@@ -104,15 +104,21 @@ def voice_options(voices: list[str], preset: str | None) -> list[dict[str, Any]]
     return [_voice_option(v) for v in ordered[:MAX_SELECT_OPTIONS]]
 
 
-def voice_select(voices: list[str], preset: str | None) -> dict[str, Any]:
+def voice_menu(action_id: str, voices: list[str], preset: str | None) -> dict[str, Any]:
+    """A voice select (in the photo's offer and on App Home), preset to the person's voice."""
     element: dict[str, Any] = {
         "type": "static_select",
-        "action_id": ACTION_VOICE,
+        "action_id": action_id,
         "placeholder": {"type": "plain_text", "text": "Choose a voice"},
         "options": voice_options(voices, preset),
     }
     if preset:
         element["initial_option"] = _voice_option(preset)
+    return element
+
+
+def voice_select(voices: list[str], preset: str | None) -> dict[str, Any]:
+    element = voice_menu(ACTION_VOICE, voices, preset)
     return {
         "type": "section",
         "block_id": BLOCK_VOICE,

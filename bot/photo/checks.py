@@ -96,7 +96,9 @@ def check_photo(
     try:
         photo = decode(data)
     except UnsupportedPhoto as exc:
-        report.findings.append(
+        return _only(
+            report,
+            started,
             Finding(
                 code="format",
                 severity=Severity.FAIL,
@@ -105,21 +107,19 @@ def check_photo(
                 "or share the photo to Files as JPEG) and upload that.",
                 measured=exc.kind,
                 threshold="JPEG or PNG",
-            )
+            ),
         )
-        report.timing_ms = (time.perf_counter() - started) * 1000
-        return report
     except UnreadableImage as exc:
-        report.findings.append(
+        return _only(
+            report,
+            started,
             Finding(
                 code="unreadable",
                 severity=Severity.FAIL,
                 message=f"We could not read this file as a photo: {exc}.",
                 advice="Upload the photo itself as a JPEG or PNG file.",
-            )
+            ),
         )
-        report.timing_ms = (time.perf_counter() - started) * 1000
-        return report
     report.image_format, report.width, report.height = photo.image_format, photo.width, photo.height
     for name, check in checks:
         _record(report, name, check(photo))
@@ -137,6 +137,13 @@ def check_photo(
 
 
 _SEVERITY_ORDER = {Severity.FAIL: 0, Severity.WARN: 1, Severity.INFO: 2}
+
+
+def _only(report: PhotoReport, started: float, finding: Finding) -> PhotoReport:
+    """A report with the one finding that ends the checks (nothing else can be judged)."""
+    report.findings.append(finding)
+    report.timing_ms = (time.perf_counter() - started) * 1000
+    return report
 
 
 def _record(report: PhotoReport, name: str, found: list[Finding]) -> None:

@@ -37,6 +37,11 @@ class FaceContext:
         return bool(np.abs(small - small.mean(axis=2, keepdims=True)).mean() > 2.0)
 
 
+def warn(code: str, message: str, advice: str, measured: str, threshold: str) -> list[Finding]:
+    """The one finding a warn-level check raises."""
+    return [Finding(code, Severity.WARN, message, advice, measured, threshold)]
+
+
 def _pct(value: float) -> str:
     return f"{value * 100:.0f} %"
 
@@ -123,18 +128,15 @@ def check_framing(ctx: FaceContext) -> list[Finding]:
         return []
     what = "; ".join(p[0] for p in problems)
     fixes = ", ".join(p[1] for p in problems)
-    return [
-        Finding(
-            code="framing",
-            severity=Severity.WARN,
-            message=f"Framing: {what}. The face is {_pct(box.w)} of the photo width.",
-            advice=f"Frame head and shoulders, centred: {fixes}.",
-            measured=f"face {_pct(box.w)} of width, centre offset {_pct(abs(box.cx - 0.5))}, "
-            f"shoulders {'in frame' if shoulders else 'cut or missing'}",
-            threshold=f"face {_pct(t.FACE_WIDTH_MIN)}–{_pct(t.FACE_WIDTH_MAX)} of width, "
-            f"offset ≤ {_pct(t.FACE_CENTRE_MAX_OFFSET)}, 2 shoulders",
-        )
-    ]
+    return warn(
+        code="framing",
+        message=f"Framing: {what}. The face is {_pct(box.w)} of the photo width.",
+        advice=f"Frame head and shoulders, centred: {fixes}.",
+        measured=f"face {_pct(box.w)} of width, centre offset {_pct(abs(box.cx - 0.5))}, "
+        f"shoulders {'in frame' if shoulders else 'cut or missing'}",
+        threshold=f"face {_pct(t.FACE_WIDTH_MIN)}–{_pct(t.FACE_WIDTH_MAX)} of width, "
+        f"offset ≤ {_pct(t.FACE_CENTRE_MAX_OFFSET)}, 2 shoulders",
+    )
 
 
 def head_pose(landmarks: np.ndarray) -> tuple[float, float, float]:
@@ -168,16 +170,13 @@ def check_pose(ctx: FaceContext) -> list[Finding]:
         off.append(f"leaning {abs(roll):.0f}° sideways")
     if not off:
         return []
-    return [
-        Finding(
-            code="not_frontal",
-            severity=Severity.WARN,
-            message=f"The head is {', '.join(off)}.",
-            advice="Face the camera straight on, head level, looking into the lens.",
-            measured=f"yaw {yaw:.0f}°, pitch {pitch:.0f}°, roll {roll:.0f}°",
-            threshold=f"|yaw| ≤ {t.YAW_MAX_DEG:.0f}°, |pitch| ≤ {t.PITCH_MAX_DEG:.0f}°, |roll| ≤ {t.ROLL_MAX_DEG:.0f}°",
-        )
-    ]
+    return warn(
+        code="not_frontal",
+        message=f"The head is {', '.join(off)}.",
+        advice="Face the camera straight on, head level, looking into the lens.",
+        measured=f"yaw {yaw:.0f}°, pitch {pitch:.0f}°, roll {roll:.0f}°",
+        threshold=f"|yaw| ≤ {t.YAW_MAX_DEG:.0f}°, |pitch| ≤ {t.PITCH_MAX_DEG:.0f}°, |roll| ≤ {t.ROLL_MAX_DEG:.0f}°",
+    )
 
 
 def check_lighting(ctx: FaceContext) -> list[Finding]:
@@ -189,16 +188,13 @@ def check_lighting(ctx: FaceContext) -> list[Finding]:
     if balance >= t.CHEEK_BALANCE_MIN:
         return []
     darker = "left" if left < right else "right"  # as seen in the photo
-    return [
-        Finding(
-            code="lighting",
-            severity=Severity.WARN,
-            message=f"Uneven light: the {darker} side of the face (as seen in the photo) is much darker.",
-            advice="Face a window or a soft light so both sides of your face are evenly lit.",
-            measured=f"darker cheek at {_pct(balance)} of the brighter",
-            threshold=f"≥ {_pct(t.CHEEK_BALANCE_MIN)}",
-        )
-    ]
+    return warn(
+        code="lighting",
+        message=f"Uneven light: the {darker} side of the face (as seen in the photo) is much darker.",
+        advice="Face a window or a soft light so both sides of your face are evenly lit.",
+        measured=f"darker cheek at {_pct(balance)} of the brighter",
+        threshold=f"≥ {_pct(t.CHEEK_BALANCE_MIN)}",
+    )
 
 
 def check_exposure(ctx: FaceContext) -> list[Finding]:
@@ -219,16 +215,13 @@ def check_exposure(ctx: FaceContext) -> list[Finding]:
         issues.append(f"{_pct(low)} of the face is pure black")
     if not issues:
         return []
-    return [
-        Finding(
-            code="exposure",
-            severity=Severity.WARN,
-            message="Exposure: " + "; ".join(issues) + ".",
-            advice="Retake in brighter, softer light, or adjust the exposure before sending.",
-            measured=f"face brightness {mean:.0f}/255, clipped {_pct(high + low)}",
-            threshold=f"brightness {t.FACE_LUMA_MIN:.0f}–{t.FACE_LUMA_MAX:.0f}, clipped ≤ {_pct(t.CLIPPED_MAX_SHARE)}",
-        )
-    ]
+    return warn(
+        code="exposure",
+        message="Exposure: " + "; ".join(issues) + ".",
+        advice="Retake in brighter, softer light, or adjust the exposure before sending.",
+        measured=f"face brightness {mean:.0f}/255, clipped {_pct(high + low)}",
+        threshold=f"brightness {t.FACE_LUMA_MIN:.0f}–{t.FACE_LUMA_MAX:.0f}, clipped ≤ {_pct(t.CLIPPED_MAX_SHARE)}",
+    )
 
 
 def sharpness(face: fr.AlignedFace) -> float:
@@ -245,16 +238,13 @@ def check_blur(ctx: FaceContext) -> list[Finding]:
     score = sharpness(face)
     if score >= t.SHARPNESS_MIN:
         return []
-    return [
-        Finding(
-            code="blur",
-            severity=Severity.WARN,
-            message="The face is not sharp (motion or focus blur).",
-            advice="Hold the camera still, tap to focus on your face, and use more light.",
-            measured=f"sharpness {score:.0f}",
-            threshold=f"≥ {t.SHARPNESS_MIN:.0f}",
-        )
-    ]
+    return warn(
+        code="blur",
+        message="The face is not sharp (motion or focus blur).",
+        advice="Hold the camera still, tap to focus on your face, and use more light.",
+        measured=f"sharpness {score:.0f}",
+        threshold=f"≥ {t.SHARPNESS_MIN:.0f}",
+    )
 
 
 def _edge_ratios(face: fr.AlignedFace) -> tuple[float, float, float]:
@@ -291,17 +281,14 @@ def check_glasses(ctx: FaceContext) -> list[Finding]:
     if not (sunglasses or glasses):
         return []
     kind = "Sunglasses" if sunglasses else "Glasses"
-    return [
-        Finding(
-            code="glasses",
-            severity=Severity.WARN,
-            message=f"{kind} likely: Tavus asks for a photo without glasses.",
-            advice="Take the glasses off for the photo.",
-            measured=f"bridge edges {bridge:.1f}×, rim edges {rims:.2f}×, eye brightness {_pct(eyes)}",
-            threshold=f"bridge < {t.GLASSES_BRIDGE_MIN:.1f}× (or rims < {t.GLASSES_RIMS_MIN:.2f}×), "
-            f"eyes > {_pct(t.SUNGLASSES_EYES_MAX)}",
-        )
-    ]
+    return warn(
+        code="glasses",
+        message=f"{kind} likely: Tavus asks for a photo without glasses.",
+        advice="Take the glasses off for the photo.",
+        measured=f"bridge edges {bridge:.1f}×, rim edges {rims:.2f}×, eye brightness {_pct(eyes)}",
+        threshold=f"bridge < {t.GLASSES_BRIDGE_MIN:.1f}× (or rims < {t.GLASSES_RIMS_MIN:.2f}×), "
+        f"eyes > {_pct(t.SUNGLASSES_EYES_MAX)}",
+    )
 
 
 def _chroma(pixels: np.ndarray) -> np.ndarray:
@@ -330,16 +317,13 @@ def check_headwear(ctx: FaceContext) -> list[Finding]:
         )
     if ratio > t.HEADWEAR_LUMA_RATIO_MAX and chroma < t.HEADWEAR_CHROMA_MIN:
         return []
-    return [
-        Finding(
-            code="headwear",
-            severity=Severity.WARN,
-            message="A hat, cap or hood (or hair) seems to cover the top of the head.",
-            advice="Take off any hat or hood and keep hair off your forehead.",
-            measured=f"forehead band at {_pct(ratio)} of skin brightness, colour distance {chroma:.0f}",
-            threshold=f"> {_pct(t.HEADWEAR_LUMA_RATIO_MAX)} and < {t.HEADWEAR_CHROMA_MIN:.0f}",
-        )
-    ]
+    return warn(
+        code="headwear",
+        message="A hat, cap or hood (or hair) seems to cover the top of the head.",
+        advice="Take off any hat or hood and keep hair off your forehead.",
+        measured=f"forehead band at {_pct(ratio)} of skin brightness, colour distance {chroma:.0f}",
+        threshold=f"> {_pct(t.HEADWEAR_LUMA_RATIO_MAX)} and < {t.HEADWEAR_CHROMA_MIN:.0f}",
+    )
 
 
 def check_face_covered(ctx: FaceContext) -> list[Finding]:
@@ -354,16 +338,13 @@ def check_face_covered(ctx: FaceContext) -> list[Finding]:
     if texture >= t.LOWER_FACE_TEXTURE_MIN and hand < t.HAND_OVER_FACE_MIN:
         return []
     what = "a hand is over the face" if hand >= t.HAND_OVER_FACE_MIN else "something covers the mouth and chin"
-    return [
-        Finding(
-            code="face_covered",
-            severity=Severity.WARN,
-            message=f"The face looks covered: {what}.",
-            advice="Remove masks, scarves and hands from your face.",
-            measured=f"lower-face texture {texture:.2f}, hand overlap {_pct(hand)}",
-            threshold=f"texture ≥ {t.LOWER_FACE_TEXTURE_MIN:.2f}, hand overlap < {_pct(t.HAND_OVER_FACE_MIN)}",
-        )
-    ]
+    return warn(
+        code="face_covered",
+        message=f"The face looks covered: {what}.",
+        advice="Remove masks, scarves and hands from your face.",
+        measured=f"lower-face texture {texture:.2f}, hand overlap {_pct(hand)}",
+        threshold=f"texture ≥ {t.LOWER_FACE_TEXTURE_MIN:.2f}, hand overlap < {_pct(t.HAND_OVER_FACE_MIN)}",
+    )
 
 
 FACE_CHECKS = (

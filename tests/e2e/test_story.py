@@ -22,7 +22,9 @@ def test_photo_to_trained_replica(
     # the live list arrives in the background: 12 voices in pages of 5, the last is olivia
     wait_for(lambda: "`olivia`" in bot.send_command("voices").json()["text"])
     assert fake_tavus.requests["GET /v2/voices"] == 3
+    command_started = time.monotonic()
     reply = bot.send_command("voice Charlotte")
+    command_ms = (time.monotonic() - command_started) * 1000
     assert reply.status_code == 200 and "`charlotte`" in reply.json()["text"]
 
     # 2. upload a photo carrying GPS and a rotation tag; the retried delivery is ignored
@@ -73,14 +75,19 @@ def test_photo_to_trained_replica(
 
     # 4. the poller sees completion; the thread gets one message that mentions the person
     fake_tavus.finish(replica.replica_id, "completed")
+    finished = time.monotonic()
     done = wait_for(
         lambda: next((m for m in thread_messages(fake_slack, "1700000100.000200") if "is ready" in m["text"]), None)
     )
     assert f"<@{USER}>" in done["text"] and replica.replica_id in done["text"]
+    announce_ms = (time.monotonic() - finished) * 1000
     wait_for(lambda: s3_client.list_objects_v2(Bucket=bucket).get("KeyCount") == 0)
     time.sleep(2.5)  # two more poll cycles: nothing is posted twice
     assert sum("is ready" in m["text"] for m in thread_messages(fake_slack, "1700000100.000200")) == 1
-    print(f"\nfirst reply {first_reply_ms:.0f} ms; click→training {create_ms:.0f} ms")
+    print(
+        f"\nstory timings: /replica voice {command_ms:.0f} ms; upload→offer {first_reply_ms:.0f} ms; "
+        f"click→training {create_ms:.0f} ms; completed→announced {announce_ms:.0f} ms (1 s poll interval)"
+    )
 
 
 def test_too_small_and_non_image_never_reach_s3_or_tavus(
