@@ -4,7 +4,7 @@ from bot.slack_files import SlackFileDownloader
 
 
 def test_token_hosts() -> None:
-    d = SlackFileDownloader("xoxb-1", "https://slack.com/api/", 1024)
+    d = SlackFileDownloader("xoxb-1", "https://slack.com/api/", 1024)  # host rules only: no request is made
     assert d.may_send_token("https://files.slack.com/files-pri/T1-F1/download/me.jpg")
     assert not d.may_send_token("http://files.slack.com/x")  # never over plain HTTP
     assert not d.may_send_token("https://files.slack.com.evil.example/x")
