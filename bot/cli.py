@@ -75,6 +75,7 @@ def cmd_run() -> int:
     for noisy in ("apscheduler", "waitress", "httpx"):  # httpx logs full URLs
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)  # "skipped: already running"
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth is N" on every burst
     read_dotenv()
     try:
         settings = load_settings()

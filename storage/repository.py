@@ -64,13 +64,15 @@ class Submission:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Submission:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in row.items() if k in names})
+        return cls(**{k: v for k, v in row.items() if k in _SUBMISSION_FIELDS})
 
     @property
     def check_result(self) -> dict[str, Any]:
         """The stored photo report: {"findings": [...], "passed": [...]}."""
         return json.loads(self.findings_json) if self.findings_json else {}
+
+
+_SUBMISSION_FIELDS = frozenset(f.name for f in fields(Submission))  # computed once: rows are hot
 
 
 @dataclass
