@@ -265,51 +265,48 @@ class Repository:
             self.db.execute("DELETE FROM photos WHERE submission_id = ?", [submission_id])
 
     # --- per-person preferences ---------------------------------------------------------
-    def set_voice(self, team_id: str, user_id: str, voice_name: str) -> None:
+    # A person's preferences: one row per (team, user), one column per preference.
+    _PREF_COLUMNS = frozenset({"voice_name", "replica_name", "home_seen_at"})
+
+    def _set_pref(self, team_id: str, user_id: str, column: str, value: str) -> None:
+        assert column in self._PREF_COLUMNS  # a column name, never user input
         with self._lock:
             self.db.execute(
-                "INSERT INTO user_prefs (team_id, user_id, voice_name, updated_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (team_id, user_id) "
-                "DO UPDATE SET voice_name = excluded.voice_name, updated_at = excluded.updated_at",
-                [team_id, user_id, voice_name, utc_now()],
+                f"INSERT INTO user_prefs (team_id, user_id, {column}, updated_at) VALUES (?, ?, ?, ?) "
+                f"ON CONFLICT (team_id, user_id) DO UPDATE SET {column} = excluded.{column}, "
+                "updated_at = excluded.updated_at",
+                [team_id, user_id, value, utc_now()],
             )
+
+    def _pref(self, team_id: str, user_id: str, column: str) -> Any:
+        with self._read:
+            rows = list(self.db.table("user_prefs").rows_where("team_id = ? and user_id = ?", [team_id, user_id]))
+        return rows[0].get(column) if rows else None
+
+    def set_voice(self, team_id: str, user_id: str, voice_name: str) -> None:
+        self._set_pref(team_id, user_id, "voice_name", voice_name)
 
     def get_voice(self, team_id: str, user_id: str) -> str | None:
-        with self._read:
-            rows = list(self.db.table("user_prefs").rows_where("team_id = ? and user_id = ?", [team_id, user_id]))
-        return rows[0]["voice_name"] if rows else None
+        voice: str | None = self._pref(team_id, user_id, "voice_name")
+        return voice
 
     def set_default_name(self, team_id: str, user_id: str, name: str) -> None:
-        with self._lock:
-            self.db.execute(
-                "INSERT INTO user_prefs (team_id, user_id, replica_name, updated_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (team_id, user_id) "
-                "DO UPDATE SET replica_name = excluded.replica_name, updated_at = excluded.updated_at",
-                [team_id, user_id, name, utc_now()],
-            )
+        self._set_pref(team_id, user_id, "replica_name", name)
 
     def get_default_name(self, team_id: str, user_id: str) -> str | None:
-        with self._read:
-            rows = list(self.db.table("user_prefs").rows_where("team_id = ? and user_id = ?", [team_id, user_id]))
-        return rows[0]["replica_name"] if rows else None
+        name: str | None = self._pref(team_id, user_id, "replica_name")
+        return name
+
+    def mark_home_seen(self, team_id: str, user_id: str) -> None:
+        self._set_pref(team_id, user_id, "home_seen_at", utc_now())
+
+    def home_seen(self, team_id: str, user_id: str) -> bool:
+        return bool(self._pref(team_id, user_id, "home_seen_at"))
 
     def by_replica_id(self, replica_id: str) -> Submission | None:
         with self._read:
             rows = list(self.db.table("submissions").rows_where("replica_id = ?", [replica_id], limit=1))
         return Submission.from_row(rows[0]) if rows else None
-
-    def mark_home_seen(self, team_id: str, user_id: str) -> None:
-        with self._lock:
-            self.db.execute(
-                "INSERT INTO user_prefs (team_id, user_id, home_seen_at, updated_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (team_id, user_id) DO UPDATE SET home_seen_at = excluded.home_seen_at",
-                [team_id, user_id, utc_now(), utc_now()],
-            )
-
-    def home_seen(self, team_id: str, user_id: str) -> bool:
-        with self._read:
-            rows = list(self.db.table("user_prefs").rows_where("team_id = ? and user_id = ?", [team_id, user_id]))
-        return bool(rows and rows[0].get("home_seen_at"))
 
     def mark_welcomed(self, team_id: str, user_id: str) -> bool:
         """True the first time only: the welcome message is sent once per person."""

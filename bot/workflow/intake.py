@@ -21,7 +21,7 @@ from ..slack_files import DownloadError
 from ..tavus import TavusError
 from ..tavus_verdict import verdict_from_answer
 from .base import WorkflowBase
-from .ids import NAME_MAX, new_submission_id
+from .ids import clean_name, new_submission_id
 
 log = logging.getLogger(__name__)
 
@@ -157,8 +157,7 @@ class IntakeSteps(WorkflowBase):
             return "replica-bot"
         profile = user.get("profile") or {}
         name = str(profile.get("real_name") or user.get("real_name") or user.get("name") or "replica-bot")
-        cleaned = "".join(c for c in name if c.isalnum() or c in " -_.'()").strip()[:NAME_MAX]
-        return cleaned or "replica-bot"
+        return clean_name(name) or "replica-bot"
 
     def _ask_tavus(self, sub: Submission, normalized: bytes, report: PhotoReport) -> bool:
         """Fold Tavus's validator into the report; True when its AI Image Fixer should be on.
