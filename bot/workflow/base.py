@@ -55,6 +55,9 @@ class WorkflowBase:
         self.s = services
         self._inflight: set[str] = set()
         self._inflight_lock = threading.Lock()
+        # The poll job, the maintenance job and a finishing submission all deliver notices,
+        # on different threads; one at a time, or two could read and post the same notice.
+        self._delivering = threading.Lock()
 
     # --- background work ----------------------------------------------------------------
     def run_in_background(self, fn: Callable[..., object], *args: Any) -> None:
@@ -144,6 +147,10 @@ class WorkflowBase:
 
     def deliver_notices(self) -> int:
         """Send queued notices in order; one that fails stays queued. Returns how many went."""
+        with self._delivering:
+            return self._deliver_pending()
+
+    def _deliver_pending(self) -> int:
         sent = 0
         for notice in self.s.repo.pending_notices():
             if notice.sending_at and not notice.update_ts and self._already_posted(notice):

@@ -61,3 +61,42 @@ def test_photo_bytes_and_welcome_once(tmp_path: Path) -> None:
     repo.delete_photo("s1")
     assert repo.load_photo("s1") is None
     assert repo.mark_welcomed("T", "U") and not repo.mark_welcomed("T", "U")
+
+
+def test_concurrent_deliveries_post_each_notice_once(tmp_path: Path) -> None:
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+    from unittest.mock import MagicMock
+
+    from bot.workflow import Services, Workflow
+
+    repo = Repository(str(tmp_path / "db.sqlite"))
+    for i in range(5):
+        repo.queue_notice({"dedupe_key": f"n{i}", "channel_id": "D", "text": f"notice {i}"})
+    posted: list[str] = []
+    slack = MagicMock()
+
+    def post(**kwargs: object) -> dict:
+        time.sleep(0.01)  # a slow Slack call: the window in which a second delivery could race
+        posted.append(str(kwargs["text"]))
+        return {"ok": True}
+
+    slack.chat_postMessage.side_effect = post
+    services = Services(
+        settings=MagicMock(),
+        repo=repo,
+        slack=slack,
+        downloader=MagicMock(),
+        rehost=MagicMock(),
+        tavus=MagicMock(),
+        voices=MagicMock(),
+        executor=ThreadPoolExecutor(1),
+    )
+    flow = Workflow(services)
+    threads = [threading.Thread(target=flow.deliver_notices) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(posted) == [f"notice {i}" for i in range(5)]
