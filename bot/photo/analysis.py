@@ -1,27 +1,38 @@
-"""Face and body analysis behind a small interface, with MediaPipe as the implementation.
+"""Face and body analysis behind a small interface, on MediaPipe's models run by LiteRT.
 
-MediaPipe 0.10.21's legacy Solutions ship their models inside the wheel (nothing is
-downloaded at run time): full-range face detection (several faces, small ones too), face
-mesh (468 landmarks → head pose and face regions), pose (shoulders, with visibility),
-selfie segmentation (people whose face is turned away) and hands (a hand over the face).
-Solution objects are not thread-safe, so each runs under its own lock; they load once.
+The models (BlazeFace full-range face detection, face mesh, selfie segmentation, palm
+detection and hand landmarks, all from MediaPipe 0.10.21, Apache-2.0) ship inside this
+package and run on LiteRT; `blaze.py` does the pre- and post-processing MediaPipe's
+graphs did. Face detection finds several and small faces, the face mesh (468 landmarks)
+gives head pose and face regions, segmentation finds people whose face is turned away,
+and hands find a hand over the face. Models load once; each runs under its own lock.
 """
 
 from __future__ import annotations
 
-import os
+import math
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
+from PIL import Image
 
-from .thresholds import FACE_MIN_SCORE, FACE_SURE_SCORE
+from . import blaze
+from .tflite import ModelUnavailable, TFLiteModel
+from .thresholds import FACE_MIN_SCORE, FACE_SURE_SCORE, MESH_PRESENCE_MIN
 
 TILE_SHARE = 0.6  # each of the four corner tiles covers 60 % of the width and height
 BORDER_SHARE = 0.2  # the border added when no face is found at all
-MIN_INPUT_PX = 16  # MediaPipe's graphs fail on empty or near-empty regions
-MESH_CROP_SCALE = 2.2  # crop side for the face mesh, in face sizes
+MIN_INPUT_PX = 16  # regions smaller than this hold nothing to analyse
+DETECTION_MIN_SCORE = 0.3  # candidates kept from the detector; FACE_MIN_SCORE decides
+MESH_ROI_SCALE = 1.5  # the face mesh sees a square 1.5 face sizes wide, turned level
+MESH_SIDE = 192
+SEGMENTATION_SIDE = 256
+HAND_SIDE = 224
+HAND_ROI_SCALE, HAND_ROI_SHIFT = 2.6, -0.5  # from a palm to the whole hand
+MAX_HANDS = 2
+HAND_PRESENCE_MIN = 0.5
 BODY_HALF_WIDTH_FACES = 2.5  # one person's shoulders span ~2 face widths each side
 SIDE_STRIP_MIN_SHARE = 0.3  # a strip beside the people this wide may hold someone else
 # Share of such a strip the segmenter marks as person: 0.46 with a second body, ≤ 0.06 for
@@ -58,6 +69,8 @@ class Face:
     box: Box
     score: float
     eyes: tuple[tuple[float, float], tuple[float, float]] | None = None  # relative, image left first
+    # The detector's own eye keypoints (pixels, its order): the line the mesh is levelled on.
+    eye_line: tuple[tuple[float, float], tuple[float, float]] | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -82,119 +95,123 @@ class Analyzer(Protocol):
 
 
 class AnalysisUnavailable(Exception):
-    """The face-analysis package is not installed or failed to load."""
+    """The face-analysis runtime or its models failed to load."""
 
 
-class MediaPipeAnalyzer:
+class LiteRTAnalyzer:
     def __init__(self) -> None:
-        # MediaPipe's native logging goes to stderr; keep warnings and errors only.
-        os.environ.setdefault("GLOG_minloglevel", "2")
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         try:
-            from mediapipe.python.solutions import (
-                face_detection,
-                face_mesh,
-                hands,
-                selfie_segmentation,
-            )
-        except Exception as exc:  # ImportError, or a broken native library
-            raise AnalysisUnavailable(f"MediaPipe could not be loaded ({exc}); install with scripts/install") from exc
-        # Full-range detection: finds small and several faces (short-range misses them).
-        self._detector = face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.3)
-        self._mesh = face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=False)
-        self._segmenter = selfie_segmentation.SelfieSegmentation(model_selection=0)
-        self._hands = hands.Hands(static_image_mode=True, max_num_hands=2, model_complexity=0)
-        self._locks = {name: threading.Lock() for name in ("det", "mesh", "seg", "hands")}
+            self._detector = TFLiteModel("face_detection_full_range_sparse.tflite")
+            self._mesh = TFLiteModel("face_landmark.tflite")
+            self._segmenter = TFLiteModel("selfie_segmentation.tflite")
+            self._palms = TFLiteModel("palm_detection_lite.tflite")
+            self._hand = TFLiteModel("hand_landmark_lite.tflite")
+        except ModelUnavailable as exc:
+            raise AnalysisUnavailable(f"the face models could not be loaded ({exc}); reinstall replica-bot") from exc
+        self._face_anchors = blaze.anchors(blaze.FACE_FULL_RANGE)
+        self._palm_anchors = blaze.anchors(blaze.PALM)
 
-    def _run(self, name: str, model: Any, rgb: np.ndarray) -> Any:
-        if min(rgb.shape[:2]) < MIN_INPUT_PX:
-            raise ValueError(f"image region too small for analysis: {rgb.shape[:2]}")
-        with self._locks[name]:
-            return model.process(rgb)
-
+    # --- faces ------------------------------------------------------------------------
     def _detect(
-        self,
-        rgb: np.ndarray,
-        x0: float = 0.0,
-        y0: float = 0.0,
-        sx: float = 1.0,
-        sy: float = 1.0,
+        self, image: Image.Image, rect: blaze.Rect, size: tuple[int, int], offset: tuple[int, int] = (0, 0)
     ) -> list[Face]:
-        """Faces in `rgb`, mapped into the frame where `rgb` sits at (x0, y0) scaled by (sx, sy)."""
-        faces = []
-        for d in self._run("det", self._detector, rgb).detections or []:
-            rb = d.location_data.relative_bounding_box
-            kp = d.location_data.relative_keypoints
-            eyes = sorted(((x0 + kp[i].x * sx, y0 + kp[i].y * sy) for i in (0, 1)), key=lambda p: p[0])
-            box = Box(x0 + rb.xmin * sx, y0 + rb.ymin * sy, rb.width * sx, rb.height * sy)
-            faces.append(Face(box, float(d.score[0]), (eyes[0], eyes[1])))
-        return faces
+        """Faces the detector sees in `rect` of `image`, relative to a photo of `size`;
+        `offset` is where the photo sits in `image` (a padded copy has a border)."""
+        spec = blaze.FACE_FULL_RANGE
+        out = self._detector.run(blaze.crop_tensor(image, rect, spec.size, spec.value_range))
+        found = blaze.decode(spec, self._face_anchors, out["Identity"], out["Identity_1"], DETECTION_MIN_SCORE, rect)
+        return [_face(d, size, offset) for d in found]
 
-    def find_faces(self, rgb: np.ndarray) -> list[Face]:
+    def find_faces(self, image: Image.Image) -> list[Face]:
         """Whole photo, then overlapping tiles (small and off-centre faces), merged.
 
         The detector sees a 192 px square, so a face that is small in the whole photo is
         found in a tile; a face cut by the edge is found once the photo gets a border.
         """
-        h, w = rgb.shape[:2]
-        faces = self._detect(rgb)
-        tw, th = int(w * TILE_SHARE), int(h * TILE_SHARE)
+        w, h = image.size
+        faces = self._detect(image, blaze.letterbox_rect(w, h), (w, h))
+        tw, th = w * TILE_SHARE, h * TILE_SHARE
         for tx, ty in ((0, 0), (w - tw, 0), (0, h - th), (w - tw, h - th)):
-            tile = np.ascontiguousarray(rgb[ty : ty + th, tx : tx + tw])
-            faces += self._detect(tile, tx / w, ty / h, tw / w, th / h)
+            faces += self._detect(image, blaze.letterbox_rect(tw, th, tx, ty), (w, h))
         if not [f for f in faces if f.score >= FACE_MIN_SCORE]:
             bw, bh = int(w * BORDER_SHARE), int(h * BORDER_SHARE)
-            padded = np.pad(rgb, ((bh, bh), (bw, bw), (0, 0)), mode="edge")
-            faces += self._detect(padded, -bw / w, -bh / h, (w + 2 * bw) / w, (h + 2 * bh) / h)
+            padded = Image.fromarray(np.pad(np.asarray(image), ((bh, bh), (bw, bw), (0, 0)), mode="edge"))
+            faces += self._detect(padded, blaze.letterbox_rect(*padded.size), (w, h), (bw, bh))
         return merge_faces([f for f in faces if f.score >= FACE_MIN_SCORE])
 
-    def mesh_around(self, rgb: np.ndarray, box: Box) -> np.ndarray | None:
-        """Face-mesh landmarks (pixels of `rgb`) for the face in `box`, run on a crop around it.
-
-        On the crop the face is large whatever its size in the photo, so the mesh also works
-        for small and off-centre faces; no landmarks means no face there.
-        """
-        h, w = rgb.shape[:2]
-        side = max(box.w * w, box.h * h) * MESH_CROP_SCALE
-        x0, y0 = int(max(0, box.cx * w - side / 2)), int(max(0, box.cy * h - side / 2))
-        x1, y1 = int(min(w, box.cx * w + side / 2)), int(min(h, box.cy * h + side / 2))
-        if x1 - x0 < MIN_INPUT_PX or y1 - y0 < MIN_INPUT_PX:
+    def mesh(self, image: Image.Image, face: Face) -> np.ndarray | None:
+        """Face-mesh landmarks (pixels of `image`) for `face`, or None when the mesh model
+        does not see a face there. The mesh sees the face levelled and 1.5 face sizes wide,
+        whatever its size in the photo."""
+        w, h = image.size
+        box = (face.box.x * w, face.box.y * h, (face.box.x + face.box.w) * w, (face.box.y + face.box.h) * h)
+        if min(box[2] - box[0], box[3] - box[1]) < 2 or face.eye_line is None:
             return None
-        crop = rgb[y0:y1, x0:x1]
-        # The mesh expects a square input; pad a crop clipped by the photo's edge.
-        side_px = max(x1 - x0, y1 - y0)
-        crop = np.ascontiguousarray(
-            np.pad(crop, ((0, side_px - (y1 - y0)), (0, side_px - (x1 - x0)), (0, 0)), mode="edge")
-        )
-        found = self._run("mesh", self._mesh, crop).multi_face_landmarks
-        if not found:
+        start, end = (np.asarray(p) for p in face.eye_line)
+        rect = blaze.roi_from_points(box, start, end, 0.0, MESH_ROI_SCALE)
+        out = self._mesh.run(blaze.crop_tensor(image, rect, MESH_SIDE, (0.0, 1.0)))
+        presence = 1.0 / (1.0 + math.exp(-float(np.clip(out["conv2d_31"].ravel()[0], -100, 100))))
+        if presence < MESH_PRESENCE_MIN:
             return None
-        pts = [(x0 + p.x * side_px, y0 + p.y * side_px, p.z * side_px) for p in found[0].landmark]
-        return np.array(pts, dtype=np.float32)
+        return rect.to_image(out["conv2d_21"].reshape(468, 3), MESH_SIDE)
 
-    def _bodies_beside(self, rgb: np.ndarray, faces: list[Face]) -> int:
+    # --- people and hands ---------------------------------------------------------------
+    def segment(self, image: Image.Image) -> np.ndarray:
+        """Person probability per pixel (float 0..1, the image's size)."""
+        small = image.resize((SEGMENTATION_SIDE, SEGMENTATION_SIDE), Image.Resampling.BILINEAR)
+        tensor = (np.asarray(small, dtype=np.float32) / 255.0)[None]
+        mask = self._segmenter.run(tensor)["activation_10"].reshape(SEGMENTATION_SIDE, SEGMENTATION_SIDE)
+        full = Image.fromarray(mask.astype(np.float32), mode="F").resize(image.size, Image.Resampling.BILINEAR)
+        return np.asarray(full, dtype=np.float32)
+
+    def _bodies_beside(self, image: Image.Image, faces: list[Face]) -> int:
         """Segment the wide strips beside everyone found: a person there is someone whose
         face is turned away or hidden (on the strip alone the segmenter sees them clearly)."""
-        h, w = rgb.shape[:2]
+        w, h = image.size
         lo = min(f.box.cx - f.box.w * BODY_HALF_WIDTH_FACES for f in faces)
         hi = max(f.box.cx + f.box.w * BODY_HALF_WIDTH_FACES for f in faces)
         bodies = 0
         for x0, x1 in ((0.0, lo), (hi, 1.0)):
             if x1 - x0 < SIDE_STRIP_MIN_SHARE:
                 continue
-            strip = np.ascontiguousarray(rgb[:, int(max(0.0, x0) * w) : int(min(1.0, x1) * w)])
-            mask = self._run("seg", self._segmenter, strip).segmentation_mask
-            if mask is not None and float((np.asarray(mask) > 0.5).mean()) >= STRIP_PERSON_MIN_SHARE:
+            left, right = int(max(0.0, x0) * w), int(min(1.0, x1) * w)
+            if right - left < MIN_INPUT_PX:
+                continue
+            mask = self.segment(image.crop((left, 0, right, h)))
+            if float((mask > 0.5).mean()) >= STRIP_PERSON_MIN_SHARE:
                 bodies += 1
         return bodies
+
+    def hands(self, image: Image.Image) -> list[Box]:
+        """Boxes (relative) around each hand: palms found, then the hand's landmarks."""
+        w, h = image.size
+        spec = blaze.PALM
+        rect = blaze.letterbox_rect(w, h)
+        out = self._palms.run(blaze.crop_tensor(image, rect, spec.size, spec.value_range))
+        palms = blaze.decode(spec, self._palm_anchors, out["Identity"], out["Identity_1"], 0.5, rect)
+        boxes = []
+        for palm in palms[:MAX_HANDS]:
+            roi = blaze.roi_from_points(
+                palm.box, palm.keypoints[0], palm.keypoints[2], math.pi / 2, HAND_ROI_SCALE, HAND_ROI_SHIFT
+            )
+            found = self._hand.run(blaze.crop_tensor(image, roi, HAND_SIDE, (0.0, 1.0)))
+            if float(found["Identity_1"].ravel()[0]) < HAND_PRESENCE_MIN:
+                continue
+            pts = roi.to_image(found["Identity"].reshape(21, 3), HAND_SIDE)
+            (x0, y0), (x1, y1) = pts[:, :2].min(axis=0), pts[:, :2].max(axis=0)
+            boxes.append(Box(float(x0) / w, float(y0) / h, float(x1 - x0) / w, float(y1 - y0) / h))
+        return boxes
 
     def analyze(self, rgb: np.ndarray) -> Analysis:
         h, w = rgb.shape[:2]
         result = Analysis(width=w, height=h)
+        if min(w, h) < MIN_INPUT_PX:
+            return result
+        image = Image.fromarray(np.ascontiguousarray(rgb[:, :, :3]))
         confirmed: list[Face] = []
-        for face in self.find_faces(rgb):
+        for face in self.find_faces(image):
             # A weaker detection counts only if the face mesh also finds a face there.
-            landmarks = self.mesh_around(rgb, face.box)
+            landmarks = self.mesh(image, face)
             if landmarks is not None or face.score >= FACE_SURE_SCORE:
                 confirmed.append(face)
                 if result.landmarks is None and landmarks is not None and len(confirmed) == 1:
@@ -202,16 +219,21 @@ class MediaPipeAnalyzer:
         result.faces = confirmed
         if not result.faces:
             return result
-        result.faceless_bodies = self._bodies_beside(rgb, result.faces)
-        seg = self._run("seg", self._segmenter, rgb).segmentation_mask
-        if seg is not None:
-            result.person_mask = np.asarray(seg, dtype=np.float32)
-        hands = self._run("hands", self._hands, rgb).multi_hand_landmarks or []
-        for hand in hands:
-            xs = [p.x for p in hand.landmark]
-            ys = [p.y for p in hand.landmark]
-            result.hands.append(Box(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)))
+        result.faceless_bodies = self._bodies_beside(image, result.faces)
+        result.person_mask = self.segment(image)
+        result.hands = self.hands(image)
         return result
+
+
+def _face(d: blaze.Detection, size: tuple[int, int], offset: tuple[int, int]) -> Face:
+    """A detection (pixels of an image holding the photo at `offset`) as a Face of the photo."""
+    (w, h), (ox, oy) = size, offset
+    x0, y0, x1, y1 = d.box
+    kp = d.keypoints - np.array([ox, oy], dtype=np.float32)
+    e0, e1 = (float(kp[0, 0]), float(kp[0, 1])), (float(kp[1, 0]), float(kp[1, 1]))
+    left, right = sorted(((e0[0] / w, e0[1] / h), (e1[0] / w, e1[1] / h)), key=lambda p: p[0])
+    box = Box((x0 - ox) / w, (y0 - oy) / h, (x1 - x0) / w, (y1 - y0) / h)
+    return Face(box, d.score, (left, right), (e0, e1))
 
 
 def merge_faces(faces: list[Face]) -> list[Face]:
@@ -223,14 +245,14 @@ def merge_faces(faces: list[Face]) -> list[Face]:
     return sorted(kept, key=lambda f: f.box.w * f.box.h, reverse=True)
 
 
-_default: MediaPipeAnalyzer | None = None
+_default: LiteRTAnalyzer | None = None
 _default_lock = threading.Lock()
 
 
-def default_analyzer() -> MediaPipeAnalyzer:
-    """The process-wide analyzer, loaded once (about 0.7 s and ~270 MB the first time)."""
+def default_analyzer() -> LiteRTAnalyzer:
+    """The process-wide analyzer, loaded once (well under a second the first time)."""
     global _default
     with _default_lock:
         if _default is None:
-            _default = MediaPipeAnalyzer()
+            _default = LiteRTAnalyzer()
         return _default

@@ -17,6 +17,8 @@ FACE_MIN_SCORE = 0.5
 # Below this score a detection must be confirmed by the face mesh on a crop around it: a
 # tile of a stretched 12 MP astronaut gave a 0.69 "face" on her suit that the mesh rejects.
 FACE_SURE_SCORE = 0.9
+# The face mesh's own face-presence probability that confirms such a detection.
+MESH_PRESENCE_MIN = 0.5
 
 # The numbers below were chosen on tests/photos (real portraits from scikit-image and
 # matplotlib, and variants derived from them); `python -m bench.photo_eval` re-measures them.

@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
 
 MANIFEST = Path(__file__).with_name("manifest.json")
+LANDMARKS = Path(__file__).with_name("source_landmarks.json")
 
 
 @dataclass
@@ -52,11 +53,10 @@ def source(name: str) -> Image.Image:
 
 @cache
 def landmarks_of(name: str) -> np.ndarray:
-    from bot.photo.analysis import default_analyzer
-
-    found = default_analyzer().analyze(np.asarray(source(name))).landmarks
-    assert found is not None, f"no face mesh on source {name}"
-    return found
+    """The source portrait's face-mesh landmarks, as measured once and stored: drawn
+    accessories then sit in the same place whatever detector is being evaluated."""
+    stored = json.loads(LANDMARKS.read_text())
+    return np.array(stored[name], dtype=np.float32)
 
 
 def special(name: str) -> Image.Image:
