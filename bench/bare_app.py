@@ -10,7 +10,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from waitress import serve
 
-from bot.app import wsgi_app
+from bot.roles.web import wsgi_app
 
 
 def main() -> None:
@@ -20,7 +20,7 @@ def main() -> None:
     app.event("message")(lambda ack: ack())
     app.command("/replica")(lambda ack: ack())
     app.action("create_replica")(lambda ack: ack())
-    serve(wsgi_app(app), host="127.0.0.1", port=int(sys.argv[1]), threads=16, _quiet=True)
+    serve(wsgi_app(app, None), host="127.0.0.1", port=int(sys.argv[1]), threads=16, _quiet=True)
 
 
 if __name__ == "__main__":

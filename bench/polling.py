@@ -10,7 +10,6 @@ import math
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from unittest.mock import MagicMock
 
@@ -21,6 +20,7 @@ from bot.tavus import TavusClient
 from bot.voices import VoiceCatalog
 from bot.workflow import Services, Workflow
 from storage import Repository, Submission
+from storage.jobs import JobStore
 from tests.fakes.tavus_api import FakeReplica, FakeTavus
 
 KEY = "bench-key"
@@ -57,12 +57,12 @@ def cycle(n: int, tavus: FakeTavus, folder: Path) -> tuple[int, float]:
     services = Services(
         settings=settings,
         repo=repo,
+        jobs=JobStore(repo.db),
         slack=MagicMock(),
         downloader=MagicMock(),
         rehost=MagicMock(),
         tavus=client,
-        voices=VoiceCatalog(lambda: []),
-        executor=ThreadPoolExecutor(1),
+        voices=VoiceCatalog(lambda: [], repo, "bench"),
     )
     before = sum(tavus.requests.values())
     started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""`python -m bot`: run the bot (same as `replica-bot run`)."""
+"""`python -m bot [web|worker]`: run the bot (same as `replica-bot run`, `web` or `worker`)."""
 
 import sys
 

@@ -1,4 +1,5 @@
-"""`replica-bot run` (the bot) and `replica-bot check PHOTO…` (the checklist, no credentials)."""
+"""`replica-bot run|web|worker` (the bot, by role), `replica-bot check PHOTO…` (the checklist,
+no credentials) and `replica-bot jobs` (what the workers are doing)."""
 
 from __future__ import annotations
 
@@ -70,7 +71,7 @@ def cmd_check(paths: Sequence[str], as_json: bool) -> int:
     return 0 if all_ok else 1
 
 
-def cmd_run() -> int:
+def cmd_run(role: str) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
     for noisy in ("apscheduler", "waitress", "httpx"):  # httpx logs full URLs
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -88,17 +89,46 @@ def cmd_run() -> int:
     from .app import run
 
     try:
-        run(settings)
+        run(settings, role)
     except AnalysisUnavailable as exc:
         print(f"replica-bot cannot start: {exc}", file=sys.stderr)
         return 2
     return 0
 
 
+def cmd_jobs(state: str | None, limit: int) -> int:
+    """Print the latest jobs and the live processes, for an operator."""
+    import os
+
+    from storage import Database, describe
+    from storage.jobs import JobStore
+    from storage.leases import Leases
+
+    read_dotenv()
+    target = os.environ.get("DATABASE_URL") or os.environ.get("DATABASE_PATH") or "replica-bot.db"
+    db = Database(target)
+    store, leases = JobStore(db), Leases(db)
+    print(f"database: {describe(target)}")
+    print("jobs by state: " + ", ".join(f"{k} {v}" for k, v in sorted(store.counts().items())))
+    print(f"scheduler lease: {leases.holder('scheduler') or 'nobody'}")
+    for p in leases.processes(alive_within_seconds=120):
+        print(f"process {p.id} ({p.role}) on {p.host} pid {p.pid}, since {p.started_at}, heartbeat {p.heartbeat_at}")
+    for job in store.recent(limit, state):
+        error = f"  last error: {job.last_error[:120]}" if job.last_error else ""
+        print(f"#{job.id} {job.kind} [{job.state}] attempt {job.attempt}/{job.max_attempts} {job.subject or ''}{error}")
+    db.close()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="replica-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="run the Slack bot (HTTP mode, or Socket Mode with SLACK_APP_TOKEN)")
+    sub.add_parser("run", help="run the whole bot in one process (HTTP, or Socket Mode with SLACK_APP_TOKEN)")
+    sub.add_parser("web", help="answer Slack only: verify, record, ack, enqueue (run any number)")
+    sub.add_parser("worker", help="do the slow work: photos, S3, Tavus, Slack posts, polling (run any number)")
+    jobs = sub.add_parser("jobs", help="list recent jobs and live processes (needs only the database settings)")
+    jobs.add_argument("--state", choices=["available", "running", "done", "failed", "cancelled"])
+    jobs.add_argument("--limit", type=int, default=30)
     check = sub.add_parser("check", help="check photos against Tavus's image requirements")
     check.add_argument("photos", nargs="+", metavar="PHOTO")
     check.add_argument("--json", action="store_true", help="one JSON array, one object per photo")
@@ -106,7 +136,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         return cmd_check(args.photos, args.json)
     if args.command in (None, "run"):
-        return cmd_run()
+        return cmd_run("all")
+    if args.command in ("web", "worker"):
+        return cmd_run(args.command)
+    if args.command == "jobs":
+        return cmd_jobs(args.state, args.limit)
     parser.print_help()
     return 2
 

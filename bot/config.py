@@ -43,6 +43,7 @@ class Settings:
     s3_sse: str | None
     aws_region: str
     database_path: str
+    database_url: str | None  # PostgreSQL; when set, database_path is not used
     poll_interval_seconds: int
     presign_ttl_seconds: int
     download_max_bytes: int
@@ -51,6 +52,10 @@ class Settings:
     tavus_timeout_seconds: float
     long_training_seconds: int
     reconcile_grace_seconds: int
+    job_lease_seconds: int
+    job_poll_seconds: float
+    worker_photo_threads: int
+    worker_io_threads: int
 
     @property
     def socket_mode(self) -> bool:
@@ -59,9 +64,21 @@ class Settings:
     def __repr__(self) -> str:  # never print secrets, even by accident in a traceback
         return (
             f"Settings(slack_api_url={self.slack_api_url!r}, tavus_api_url={self.tavus_api_url!r}, "
-            f"s3_bucket={self.s3_bucket!r}, database_path={self.database_path!r}, "
+            f"s3_bucket={self.s3_bucket!r}, database={self.database_label!r}, "
             f"socket_mode={self.socket_mode})"
         )
+
+    @property
+    def database(self) -> str:
+        """What storage opens: the PostgreSQL URL, or the SQLite file."""
+        return self.database_url or self.database_path
+
+    @property
+    def database_label(self) -> str:
+        """The database, for logs: never the password."""
+        from storage import describe
+
+        return describe(self.database)
 
 
 def read_dotenv(path: str = ".env") -> None:
@@ -110,6 +127,15 @@ class _Reader:
         if not low <= value <= high:
             self.problems.append(f"{name} must be between {low} and {high}, got {value}")
         return value
+
+    def database_url(self, name: str) -> str | None:
+        raw = self.env.get(name, "").strip()
+        if not raw:
+            return None
+        parsed = urlparse(raw)
+        if parsed.scheme not in {"postgres", "postgresql", "postgresql+psycopg"} or not parsed.netloc:
+            self.problems.append(f"{name} must be a postgresql:// URL (PostgreSQL), got scheme {parsed.scheme!r}")
+        return raw
 
     def flag(self, name: str, default: bool) -> bool:
         raw = self.env.get(name, "").strip().lower()
@@ -160,6 +186,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         s3_sse="AES256" if sse is None else (sse.strip() or None),
         aws_region=(r.env.get("AWS_REGION") or r.env.get("AWS_DEFAULT_REGION") or "us-east-1"),
         database_path=r.text("DATABASE_PATH", required=False, default="replica-bot.db"),
+        database_url=r.database_url("DATABASE_URL"),
         poll_interval_seconds=r.integer("POLL_INTERVAL_SECONDS", DEFAULT_POLL_INTERVAL_SECONDS, 1, 86_400),
         presign_ttl_seconds=r.integer(
             "PRESIGN_TTL_SECONDS",
@@ -173,6 +200,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         tavus_timeout_seconds=r.number("TAVUS_TIMEOUT_SECONDS", 20.0, 0.1, 300.0),
         long_training_seconds=r.integer("LONG_TRAINING_SECONDS", 8 * 3600, 1, 7 * 86_400),
         reconcile_grace_seconds=r.integer("RECONCILE_GRACE_SECONDS", 120, 0, 86_400),
+        job_lease_seconds=r.integer("JOB_LEASE_SECONDS", 60, 2, 3600),
+        # Without PostgreSQL's NOTIFY, workers in other processes find new jobs by looking.
+        job_poll_seconds=r.number("JOB_POLL_SECONDS", 2.0 if r.env.get("DATABASE_URL") else 0.2, 0.05, 60.0),
+        worker_photo_threads=r.integer("WORKER_PHOTO_THREADS", max(1, min(4, os.cpu_count() or 1)), 1, 64),
+        worker_io_threads=r.integer("WORKER_IO_THREADS", 4, 1, 64),
     )
     if r.problems:
         raise ConfigError(r.problems)

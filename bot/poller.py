@@ -1,21 +1,21 @@
-"""Scheduled jobs: poll training replicas, reconcile interrupted submissions, deliver notices.
+"""The scheduler's periodic work: poll training replicas, and maintenance.
 
 Polling uses Tavus's list endpoint with the `replica_ids` filter, up to 100 ids a call,
 so a cycle costs ceil(N/100) requests; ids the list does not return are asked for one by one.
+Only the process holding the scheduler lease runs these (bot/jobs/schedule.py).
 """
 
 from __future__ import annotations
 
 import logging
-
-from apscheduler.schedulers.background import BackgroundScheduler
+from functools import partial
 
 from .tavus import LIST_PAGE_LIMIT, TavusError, TavusNotFound
 from .workflow import Workflow
 
 log = logging.getLogger(__name__)
 
-RECONCILE_INTERVAL_SECONDS = 60
+FINISHED_JOBS_KEPT_SECONDS = 7 * 86_400  # a job's history stays readable for a week
 
 
 def poll_training(workflow: Workflow) -> int:
@@ -48,29 +48,6 @@ def poll_training(workflow: Workflow) -> int:
 
 def maintenance(workflow: Workflow) -> None:
     """Reconcile interrupted submissions, deliver queued notices, clean up storage."""
-    for step in (workflow.reconcile_submitting, workflow.deliver_notices, workflow.sweep):
+    purge_jobs = partial(workflow.s.jobs.purge_finished, FINISHED_JOBS_KEPT_SECONDS)
+    for step in (workflow.reconcile_submitting, workflow.deliver_notices, workflow.sweep, purge_jobs):
         workflow.guarded(step)
-
-
-def start_scheduler(workflow: Workflow, poll_interval_seconds: int) -> BackgroundScheduler:
-    scheduler = BackgroundScheduler(timezone="UTC")
-    # coalesce + max_instances=1: a slow cycle is never run twice at once.
-    common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
-    scheduler.add_job(
-        poll_training,
-        "interval",
-        args=[workflow],
-        seconds=poll_interval_seconds,
-        id="poll_training",
-        **common,
-    )
-    scheduler.add_job(
-        maintenance,
-        "interval",
-        args=[workflow],
-        seconds=min(RECONCILE_INTERVAL_SECONDS, poll_interval_seconds),
-        id="maintenance",
-        **common,
-    )
-    scheduler.start()
-    return scheduler

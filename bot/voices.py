@@ -1,12 +1,22 @@
-"""The stock-voice catalog: Tavus's `GET /v2/voices`, cached, with the documented fallback."""
+"""The stock-voice catalog: Tavus's `GET /v2/voices`, kept in the database for every process.
+
+A worker fetches the list (all pages) now and then and stores it; every process reads the
+stored list, so the web role answers `/replica voices` without calling Tavus. Before the
+first fetch, or when Tavus cannot be reached, the documented example slugs stand in.
+"""
 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import asdict
+from datetime import datetime
+
+from storage import Repository
 
 from .tavus import TavusError, Voice
 
@@ -14,62 +24,80 @@ log = logging.getLogger(__name__)
 
 # The example slugs in Tavus's docs; used when the live list cannot be fetched.
 FALLBACK_VOICES = ("anna", "benjamin", "ivy", "james", "julia", "liam")
-CACHE_SECONDS = 3600.0
-RETRY_FAILED_FETCH_SECONDS = 60.0
+CACHE_SECONDS = 3600.0  # how old the stored list may get before a worker fetches it again
+READ_TTL_SECONDS = 2.0  # how long a process reuses what it read from the database
+
+
+def account_of(api_key: str) -> str:
+    """Names a Tavus account in storage without storing its key."""
+    return "tavus:" + hashlib.sha256(api_key.encode()).hexdigest()[:16]
 
 
 class VoiceCatalog:
-    def __init__(self, fetch: Callable[[], list[Voice]], clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        fetch: Callable[[], list[Voice]],
+        repo: Repository,
+        account: str,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self._fetch = fetch
+        self._repo = repo
+        self._account = account
         self._clock = clock
         self._lock = threading.Lock()
-        self._voices: list[Voice] = [Voice(v) for v in FALLBACK_VOICES]
-        self._live = False
-        self._fetched_at: float | None = None
+        self._cached: tuple[float, list[Voice], bool] | None = None  # read at, voices, live
         self._refreshing = False
 
-    @property
-    def is_live(self) -> bool:
-        return self._live
-
+    # --- fetching (workers) -------------------------------------------------------------
     def refresh(self) -> bool:
-        """Fetch the live list now; keep the previous list if Tavus cannot be reached."""
+        """Fetch the live list now and store it; keep the stored list if Tavus cannot be reached."""
         with self._lock:
-            if self._refreshing:  # one fetch at a time; the running one will update the cache
+            if self._refreshing:  # one fetch at a time in this process
                 return False
             self._refreshing = True
-        return self._fetch_now()
-
-    def _fetch_now(self) -> bool:
         try:
             voices = self._fetch()
         except TavusError as exc:
             log.warning("event=voices_fetch_failed error=%s", exc)
-            with self._lock:
-                # Try again sooner than a full cache period after a failure.
-                self._fetched_at = self._clock() - CACHE_SECONDS + RETRY_FAILED_FETCH_SECONDS
-                self._refreshing = False
             return False
-        with self._lock:
-            if voices:
-                self._voices = sorted(voices, key=lambda v: v.voice_name.lower())
-                self._live = True
-            self._fetched_at = self._clock()
-            self._refreshing = False
+        finally:
+            with self._lock:
+                self._refreshing = False
+        if voices:
+            self._repo.save_voices(self._account, [asdict(v) for v in voices])
+            with self._lock:
+                self._cached = None
         log.info("event=voices_fetched count=%d", len(voices))
         return True
 
-    def voices(self) -> list[Voice]:
-        """The cached list; a stale cache is refreshed in the background, never inline."""
+    def refresh_if_stale(self) -> bool:
+        stored = self._repo.load_voices(self._account)
+        if stored is not None and _age_seconds(stored[1]) < CACHE_SECONDS:
+            return False
+        return self.refresh()
+
+    # --- reading (every process) --------------------------------------------------------
+    def _current(self) -> tuple[list[Voice], bool]:
         with self._lock:
-            stale = self._fetched_at is None or self._clock() - self._fetched_at > CACHE_SECONDS
-            start = stale and not self._refreshing
-            if start:
-                self._refreshing = True
-            current = list(self._voices)
-        if start:
-            threading.Thread(target=self._fetch_now, name="voices-refresh", daemon=True).start()
-        return current
+            if self._cached and self._clock() - self._cached[0] < READ_TTL_SECONDS:
+                return self._cached[1], self._cached[2]
+        stored = self._repo.load_voices(self._account)
+        if stored and stored[0]:
+            voices = sorted((Voice(**v) for v in stored[0]), key=lambda v: v.voice_name.lower())
+            live = True
+        else:
+            voices, live = [Voice(v) for v in FALLBACK_VOICES], False
+        with self._lock:
+            self._cached = (self._clock(), voices, live)
+        return voices, live
+
+    @property
+    def is_live(self) -> bool:
+        return self._current()[1]
+
+    def voices(self) -> list[Voice]:
+        return list(self._current()[0])
 
     def names(self) -> list[str]:
         return [v.voice_name for v in self.voices()]
@@ -87,3 +115,10 @@ class VoiceCatalog:
         lowered = {n.lower(): n for n in names}
         close = difflib.get_close_matches(slug.strip().lower(), list(lowered), n=limit, cutoff=0.6)
         return [lowered[c] for c in close]
+
+
+def _age_seconds(stamp: str) -> float:
+    try:
+        return (datetime.now().astimezone() - datetime.fromisoformat(stamp)).total_seconds()
+    except ValueError:
+        return float("inf")

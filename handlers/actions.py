@@ -9,6 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import messages
+from bot.jobs.kinds import delete_replica, refresh_home
 from bot.workflow import Workflow
 
 log = logging.getLogger(__name__)
@@ -32,14 +33,15 @@ def chosen_autofix(body: dict[str, Any]) -> bool | None:
     return bool(box.get("selected_options"))
 
 
-def tell_clicker(client: WebClient, body: dict[str, Any], text: str) -> None:
+def _channel(body: dict[str, Any]) -> str:
     container = body.get("container") or {}
-    client.chat_postEphemeral(
-        channel=str(container.get("channel_id") or (body.get("channel") or {}).get("id")),
-        user=body["user"]["id"],
-        text=text,
-        thread_ts=(body.get("message") or {}).get("thread_ts"),
-    )
+    return str(container.get("channel_id") or (body.get("channel") or {}).get("id"))
+
+
+def tell_clicker(workflow: Workflow, body: dict[str, Any], text: str) -> None:
+    """An ephemeral answer to the person who clicked, sent by a worker."""
+    thread_ts = (body.get("message") or {}).get("thread_ts")
+    workflow.tell(_team(body), _channel(body), body["user"]["id"], text, thread_ts)
 
 
 def _team(body: dict[str, Any]) -> str:
@@ -47,43 +49,41 @@ def _team(body: dict[str, Any]) -> str:
 
 
 def register(app: App, workflow: Workflow) -> None:
-    # Each listener acks, does its quick storage step, and hands Slack calls to the workflow's
-    # reply pool (Tavus calls to its worker pool), so the HTTP answer is never held up.
+    # Each listener acks and does its quick storage step; Slack replies and slow work become
+    # jobs that a worker runs, so the HTTP answer is never held up.
     @app.action(messages.ACTION_CREATE)
-    def on_create(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def on_create(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         reply = workflow.request_create(
             str(action.get("value")), body["user"]["id"], chosen_voice(body), chosen_autofix(body)
         )
         if reply:
-            workflow.reply_soon(tell_clicker, client, body, reply)
+            tell_clicker(workflow, body, reply)
 
     @app.action(messages.ACTION_CANCEL)
-    def on_cancel(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def on_cancel(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         reply = workflow.request_cancel(str(action.get("value")), body["user"]["id"])
         if reply:
-            workflow.reply_soon(tell_clicker, client, body, reply)
+            tell_clicker(workflow, body, reply)
 
     @app.action(messages.ACTION_EDIT_NAME)
     def on_edit_name(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         sub = workflow.s.repo.get(str(action.get("value")))
         if sub is None or sub.user_id != body["user"]["id"]:
-            workflow.reply_soon(tell_clicker, client, body, "Only the person who uploaded this photo can rename it.")
+            tell_clicker(workflow, body, "Only the person who uploaded this photo can rename it.")
             return
         modal = messages.name_modal(sub.id, sub.display_name)
-        workflow.reply_soon(lambda: client.views_open(trigger_id=body["trigger_id"], view=modal))
+        # A trigger_id lasts 3 seconds: the modal opens from here, not from a queued job.
+        workflow.in_modal_pool(lambda: client.views_open(trigger_id=body["trigger_id"], view=modal))
 
     @app.action(messages.ACTION_DELETE)
-    def on_delete(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def on_delete(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-
-        def delete() -> None:
-            result = workflow.delete_replica(_team(body), body["user"]["id"], str(action.get("value")))
-            tell_clicker(client, body, result)
-
-        workflow.run_in_background(delete)
+        thread_ts = (body.get("message") or {}).get("thread_ts")
+        spec = delete_replica.spec(_team(body), body["user"]["id"], str(action.get("value")), _channel(body), thread_ts)
+        workflow.enqueue(spec)
 
     @app.action(messages.ACTION_HOME_VOICE)
     def on_home_voice(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -91,7 +91,7 @@ def register(app: App, workflow: Workflow) -> None:
         voice = workflow.s.voices.resolve(str((action.get("selected_option") or {}).get("value") or ""))
         if voice:
             workflow.s.repo.set_voice(_team(body), body["user"]["id"], voice)
-            workflow.reply_soon(workflow.publish_home, _team(body), body["user"]["id"])
+            workflow.enqueue(refresh_home.spec(_team(body), body["user"]["id"]))
 
     # The choices inside the offer are read from state.values when "create" is pressed.
     for passive in (messages.ACTION_VOICE, messages.ACTION_AUTOFIX):

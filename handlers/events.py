@@ -6,10 +6,9 @@ import logging
 from typing import Any
 
 from slack_bolt import App
-from slack_bolt.context.say import Say
-from slack_sdk import WebClient
 
 from bot import messages
+from bot.jobs.kinds import refresh_home
 from bot.workflow import Workflow
 
 log = logging.getLogger(__name__)
@@ -20,7 +19,7 @@ _IGNORED_SUBTYPES = {"message_changed", "message_deleted", "bot_message", "chann
 
 def register(app: App, workflow: Workflow) -> None:
     @app.event("message")
-    def on_message(event: dict[str, Any], body: dict[str, Any], say: Say) -> None:
+    def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
         subtype = event.get("subtype")
         if event.get("bot_id") or subtype in _IGNORED_SUBTYPES or not event.get("user"):
             return
@@ -30,15 +29,14 @@ def register(app: App, workflow: Workflow) -> None:
         if event.get("channel_type") == "im" and not event.get("thread_ts"):
             if body.get("event_id") and not workflow.s.repo.record_event(body["event_id"]):
                 return
-            workflow.reply_soon(lambda: say(text=messages.plain_dm_text()))
+            workflow.say(str(body.get("team_id") or ""), str(event.get("channel")), messages.plain_dm_text())
 
     @app.event("app_home_opened")
-    def on_home(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+    def on_home(event: dict[str, Any], body: dict[str, Any]) -> None:
         team_id, user_id = str(body.get("team_id") or ""), event["user"]
         if event.get("tab") == "messages":
             if workflow.s.repo.mark_welcomed(team_id, user_id):
-                channel = event["channel"]
-                workflow.reply_soon(lambda: client.chat_postMessage(channel=channel, text=messages.welcome_text()))
+                workflow.say(team_id, event["channel"], messages.welcome_text())
             return
         workflow.s.repo.mark_home_seen(team_id, user_id)
-        workflow.reply_soon(workflow.publish_home, team_id, user_id)
+        workflow.enqueue(refresh_home.spec(team_id, user_id))

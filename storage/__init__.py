@@ -1,5 +1,19 @@
-"""Persistent state in SQLite (sqlite-utils): submissions, processed events, preferences, outbox."""
+"""Persistent state on SQLite or PostgreSQL: submissions, processed events, preferences, outbox.
 
-from .repository import OutboxMessage, Repository, Submission, seconds_ago, utc_now
+The only place with SQL. `Database` picks the engine; `Repository` reads and writes.
+"""
 
-__all__ = ["OutboxMessage", "Repository", "Submission", "seconds_ago", "utc_now"]
+from .engine import Database, describe
+from .records import OutboxMessage, Submission, seconds_ago, seconds_from_now, utc_now
+from .repository import Repository
+
+__all__ = [
+    "Database",
+    "OutboxMessage",
+    "Repository",
+    "Submission",
+    "describe",
+    "seconds_ago",
+    "seconds_from_now",
+    "utc_now",
+]

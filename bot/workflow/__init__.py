@@ -1,8 +1,9 @@
 """The lifecycle of one submission, and the only writer of its state.
 
 received → checking → needs_fix | ready → submitting → training → completed | failed, plus
-cancelled. Every transition is one compare-and-set in storage, so a duplicate event, a
-double click or a second poller run can never move a submission twice.
+cancelled. Every transition is one compare-and-set in storage (with the job it starts, in
+the same transaction), so a duplicate event, a double click, a second worker or a second
+poller can never move a submission twice.
 """
 
 from .account import AccountSteps

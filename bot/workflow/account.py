@@ -10,16 +10,17 @@ from slack_sdk.errors import SlackApiError
 from storage import utc_now
 
 from .. import messages
+from ..jobs.kinds import show_message
 from ..tavus import TavusError, TavusNotFound
-from .base import WorkflowBase
 from .ids import name_problem
+from .output import SlackOutput
 
 log = logging.getLogger(__name__)
 
 DELETABLE = ("training", "completed", "failed")
 
 
-class AccountSteps(WorkflowBase):
+class AccountSteps(SlackOutput):
     def set_default_name(self, team_id: str, user_id: str, name: str) -> str:
         problem = name_problem(name)
         if problem:
@@ -36,9 +37,6 @@ class AccountSteps(WorkflowBase):
         sub = self.s.repo.get(submission_id)
         if sub is None or sub.user_id != user_id:
             return "only the person who uploaded this photo can rename it"
-        if not self.s.repo.transition(sub.id, ["ready"], "ready", display_name=name.strip()):
-            return "this photo was already sent to Tavus"
-        sub.display_name = name.strip()
         stored = json.loads(sub.findings_json or "{}")
         offer = messages.ready_message(
             sub.id,
@@ -47,9 +45,11 @@ class AccountSteps(WorkflowBase):
             self.s.voices.names(),
             sub.voice_name,
             autofix=bool(sub.autofix),
-            display_name=sub.display_name,
+            display_name=name.strip(),
         )
-        self.reply_soon(self.show, sub, offer, f"renamed-{utc_now()}")
+        redraw = show_message.spec(sub.id, sub.team_id, offer, f"renamed-{utc_now()}")
+        if not self.s.repo.transition(sub.id, ["ready"], "ready", display_name=name.strip(), then=[redraw]):
+            return "this photo was already sent to Tavus"
         return None
 
     def delete_replica(self, team_id: str, user_id: str, replica_id: str) -> str:
@@ -77,6 +77,6 @@ class AccountSteps(WorkflowBase):
         rows = [vars(s) for s in self.s.repo.for_user(team_id, user_id)]
         view = messages.home_view(rows, self.s.repo.get_voice(team_id, user_id), self.s.voices.names())
         try:
-            self.s.slack.views_publish(user_id=user_id, view=view)
+            self.slack_for(team_id).views_publish(user_id=user_id, view=view)
         except SlackApiError as exc:  # the Home tab is a convenience: never fail a step over it
             log.warning("event=home_publish_failed user=%s error=%s", user_id, exc.response.get("error"))

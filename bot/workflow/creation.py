@@ -1,30 +1,35 @@
 """Consent, rehosting and creating the replica, exactly once per photo.
 
-`submitting` is written (with the replica name carrying the submission id) before S3 or
-Tavus is touched. Tavus's create call is never retried blindly: an answer that may have
-been lost (timeout, 5xx, bad JSON) leaves the row in `submitting`, and reconciliation looks
-the name up in Tavus's list before creating again.
+`submitting` is written (with the replica name carrying the submission id, and the
+`create_replica` job, in one transaction) before S3 or Tavus is touched. Tavus's create
+call is never retried blindly: an answer that may have been lost (timeout, 5xx, bad JSON,
+a worker killed mid-call) leaves the row in `submitting`, and a later attempt looks the
+name up in Tavus's list — after a grace period, since Tavus may still be acting on the
+lost request — before creating again.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from storage import Submission, seconds_ago, utc_now
 
 from .. import failpoints, messages
+from ..jobs import RetryLater
+from ..jobs.kinds import create_replica, show_message
 from ..messages import Message
 from ..rehost import RehostError
 from ..tavus import Replica, TavusError
-from .base import WorkflowBase
 from .ids import replica_name_for
+from .output import SlackOutput
 
 log = logging.getLogger(__name__)
 
 DRAFT = ("ready",)
 
 
-class CreationSteps(WorkflowBase):
+class CreationSteps(SlackOutput):
     def request_create(
         self, submission_id: str, user_id: str, voice_choice: str | None, autofix: bool | None = None
     ) -> str | None:
@@ -46,27 +51,40 @@ class CreationSteps(WorkflowBase):
             consent_at=utc_now(),
             replica_name=replica_name_for(sub.id, sub.display_name),
             autofix=int(bool(sub.autofix) if autofix is None else autofix),
+            then=[create_replica.spec(sub.id, sub.team_id)],
         )
         if not moved:  # a second click, another tab, or already sent
             log.info("event=create_click_ignored submission=%s status=%s", sub.id, sub.status)
             return None
         log.info("event=consent_recorded submission=%s user=%s voice=%s", sub.id, user_id, voice)
-        self.run_in_background(self.submit, sub.id)
         return None
 
     def submit(self, submission_id: str, verify_first: bool = False) -> None:
-        """Rehost and create the replica for a `submitting` row (write-ahead already done)."""
+        """Rehost and create the replica for a `submitting` row (write-ahead already done).
+
+        `verify_first` (a second attempt): Tavus may already have it. Raises RetryLater while
+        the grace period since the last attempt runs, so a lost create is not doubled."""
         if not self.claim(submission_id):
             return
         try:
             sub = self.s.repo.get(submission_id)
             if sub is None or sub.status != "submitting":
                 return
-            if verify_first and self._adopt_existing(sub):
-                return
+            if verify_first:
+                wait = self._grace_left(sub)
+                if wait > 0:
+                    raise RetryLater(wait, "waiting out the reconcile grace period")
+                if self._adopt_existing(sub):
+                    return
             self._submit(sub)
         finally:
             self.release(submission_id)
+
+    def _grace_left(self, sub: Submission) -> float:
+        if not sub.updated_at:
+            return 0.0
+        since = (datetime.fromisoformat(utc_now()) - datetime.fromisoformat(sub.updated_at)).total_seconds()
+        return max(0.0, self.s.settings.reconcile_grace_seconds - since)
 
     def _adopt_existing(self, sub: Submission) -> bool:
         """True when Tavus already has this submission's replica (it is adopted) or cannot
@@ -150,17 +168,17 @@ class CreationSteps(WorkflowBase):
         """
         cutoff = seconds_ago(self.s.settings.reconcile_grace_seconds)
         for sub in self.s.repo.older_than(["submitting"], "updated_at", cutoff):
-            self.submit(sub.id, verify_first=True)
+            self.enqueue(create_replica.spec(sub.id, sub.team_id, verify_first=True))
 
     # --- cancel -------------------------------------------------------------------------
     def request_cancel(self, submission_id: str, user_id: str) -> str | None:
         sub = self.s.repo.get(submission_id)
         if sub is None or sub.user_id != user_id:
             return "Only the person who uploaded this photo can cancel it."
-        if not self.s.repo.transition(sub.id, DRAFT, "cancelled", finished_at=utc_now()):
+        note = show_message.spec(sub.id, sub.team_id, messages.cancelled_message(), "cancelled")
+        if not self.s.repo.transition(sub.id, DRAFT, "cancelled", finished_at=utc_now(), then=[note]):
             return None
         self.s.repo.delete_photo(sub.id)
-        self.reply_soon(self.show, sub, messages.cancelled_message(), "cancelled")
         return None
 
     def cancel_drafts(self, team_id: str, user_id: str) -> int:

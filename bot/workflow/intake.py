@@ -1,7 +1,8 @@
 """Photo intake: a shared file becomes a checked draft (or a checklist of what to fix).
 
-The listener stores the event id and the submission (with its file object) in one
-transaction before anything else, so a crash at any later point is resumed from storage.
+The listener stores the event id, the submission (with its file object) and its
+`check_photo` job in one transaction before anything else; a worker does the rest, and a
+worker that dies midway is replaced by another that resumes from storage.
 """
 
 from __future__ import annotations
@@ -15,22 +16,23 @@ from slack_sdk.errors import SlackApiError
 from storage import Submission
 
 from .. import failpoints, messages
+from ..jobs.kinds import check_photo as check_job
 from ..messages import Message
 from ..photo import PhotoReport, check_photo, normalize_for_rehost
 from ..slack_files import DownloadError
 from ..tavus import TavusError
 from ..tavus_verdict import verdict_from_answer
-from .base import WorkflowBase
 from .ids import clean_name, new_submission_id
+from .output import SlackOutput
 
 log = logging.getLogger(__name__)
 
 INTAKE = ("received", "checking")
 
 
-class IntakeSteps(WorkflowBase):
+class IntakeSteps(SlackOutput):
     def accept_file_share(self, event: dict[str, Any], event_id: str | None, team_id: str) -> None:
-        """Called in the listener: store the event and its submission, then hand off."""
+        """Called in the listener: store the event, its submission and its job; nothing slow."""
         files = [f for f in event.get("files") or [] if isinstance(f, dict) and f.get("id")]
         sub = None
         if files:
@@ -48,19 +50,19 @@ class IntakeSteps(WorkflowBase):
                 channel_type=str(event.get("channel_type") or ""),
                 status="received",
             )
-        if event_id and not self.s.repo.record_event(event_id, sub):
+        then = [check_job.spec(sub)] if sub is not None else []
+        if event_id and not self.s.repo.record_event(event_id, sub, then=then):
             log.info("event=duplicate_event_ignored event_id=%s", event_id)
             return
-        if not event_id and sub is not None and not self.s.repo.create_submission(sub):
+        if not event_id and sub is not None and not self.s.repo.create_submission(sub, then=then):
             return
         failpoints.hit("after_event_recorded")
-        if sub is not None:
-            self.run_in_background(self.process_submission, sub.id)
 
     def resume_intake(self) -> None:
-        """Pick up photos a previous run accepted but did not finish checking."""
+        """Make sure every photo accepted but not yet checked has its job (rows from before
+        jobs existed; a job that gave up). A job already waiting or running is kept."""
         for sub in self.s.repo.with_status(*INTAKE):
-            self.run_in_background(self.process_submission, sub.id)
+            self.enqueue(check_job.spec(sub))
 
     def process_submission(self, submission_id: str) -> None:
         if not self.claim(submission_id):
@@ -75,20 +77,17 @@ class IntakeSteps(WorkflowBase):
     def _process(self, sub: Submission) -> None:
         stored = json.loads(sub.file_json or "{}")
         if sub.channel_type != "im":
-            self.s.repo.transition(sub.id, INTAKE, "cancelled", error_message="not in a DM")
-            self.post(sub.channel_id, sub.thread_ts, Message(messages.not_in_dm_text()), f"not-dm:{sub.id}")
+            if self.s.repo.transition(sub.id, INTAKE, "cancelled", error_message="not in a DM"):
+                self.post(
+                    sub.channel_id, sub.thread_ts, Message(messages.not_in_dm_text()), f"not-dm:{sub.id}", sub.team_id
+                )
             return
-        if sub.status == "received":
+        if sub.status == "received" and self.s.repo.transition(sub.id, ["received"], "checking"):
             log.info("event=photo_received submission=%s user=%s file=%s", sub.id, sub.user_id, sub.file_id)
             self.show(sub, messages.checking_message(), "checking")
             if stored.get("others"):
-                self.post(
-                    sub.channel_id,
-                    sub.thread_ts,
-                    Message(messages.extra_files_text(stored["others"])),
-                    f"extra:{sub.id}",
-                )
-            self.s.repo.transition(sub.id, ["received"], "checking")
+                extra = Message(messages.extra_files_text(stored["others"]))
+                self.post(sub.channel_id, sub.thread_ts, extra, f"extra:{sub.id}", sub.team_id)
         try:
             self._check_and_offer(sub, stored.get("file") or {"id": sub.file_id})
         except Exception:
@@ -96,10 +95,10 @@ class IntakeSteps(WorkflowBase):
             self.s.repo.transition(sub.id, INTAKE, "failed", error_message="internal error")
             self.show(sub, Message(messages.internal_error_text()), "error")
 
-    def _file_url(self, file_obj: dict[str, Any]) -> str:
+    def _file_url(self, file_obj: dict[str, Any], team_id: str) -> str:
         url = file_obj.get("url_private_download") or file_obj.get("url_private")
         if not url:  # a thin file object (mode file_access): ask Slack for the full one
-            info = self.s.slack.files_info(file=file_obj["id"])
+            info = self.slack_for(team_id).files_info(file=file_obj["id"])
             full = info.get("file") or {}
             url = full.get("url_private_download") or full.get("url_private")
         if not url:
@@ -108,7 +107,7 @@ class IntakeSteps(WorkflowBase):
 
     def _check_and_offer(self, sub: Submission, file_obj: dict[str, Any]) -> None:
         try:
-            data = self.s.downloader.download(self._file_url(file_obj))
+            data = self.s.downloader.download(self._file_url(file_obj, sub.team_id))
         except DownloadError as exc:
             self.s.repo.transition(sub.id, INTAKE, "needs_fix", error_message=exc.reason)
             self.show(sub, Message(messages.download_failed_text(exc.reason)), "needs_fix")
@@ -133,7 +132,7 @@ class IntakeSteps(WorkflowBase):
             return
         self.s.repo.save_photo(sub.id, normalized)
         voice = self.s.repo.get_voice(sub.team_id, sub.user_id)
-        name = self.s.repo.get_default_name(sub.team_id, sub.user_id) or self._slack_name(sub.user_id)
+        name = self.s.repo.get_default_name(sub.team_id, sub.user_id) or self._slack_name(sub.team_id, sub.user_id)
         if not self.s.repo.transition(
             sub.id,
             INTAKE,
@@ -149,10 +148,10 @@ class IntakeSteps(WorkflowBase):
         )
         self.show(sub, offer, "ready")
 
-    def _slack_name(self, user_id: str) -> str:
+    def _slack_name(self, team_id: str, user_id: str) -> str:
         """The person's name in Slack, as the replica's default name (best effort)."""
         try:
-            user = self.s.slack.users_info(user=user_id).get("user") or {}
+            user = self.slack_for(team_id).users_info(user=user_id).get("user") or {}
         except SlackApiError:
             return "replica-bot"
         profile = user.get("profile") or {}

@@ -11,12 +11,12 @@ from .. import failpoints, messages
 from ..messages import Message
 from ..rehost import KEY_PREFIX, RehostError
 from ..tavus import Replica
-from .base import WorkflowBase
+from .output import SlackOutput
 
 log = logging.getLogger(__name__)
 
 
-class TrainingSteps(WorkflowBase):
+class TrainingSteps(SlackOutput):
     def apply_replica_status(self, sub: Submission, replica: Replica) -> None:
         if replica.succeeded:
             self._finish(sub, "completed", messages.completed_message(sub.user_id, replica.replica_id), None)

@@ -13,7 +13,7 @@ from tests.blockkit import problems_in_call
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.tavus_api import FakeTavus
 
-from .harness import AWS_KEY, AWS_SECRET, BOT_TOKEN, TAVUS_KEY, BotProcess, bot_env, free_port
+from .harness import AWS_KEY, AWS_SECRET, BOT_TOKEN, TAVUS_KEY, BotProcess, bot_env, database_env, free_port
 
 
 @pytest.fixture(scope="session")
@@ -68,11 +68,12 @@ def fake_tavus() -> Iterator[FakeTavus]:
 
 @pytest.fixture
 def start_bot(
-    tmp_path: Path, fake_slack: FakeSlack, fake_tavus: FakeTavus, s3_server: str, bucket: str
+    tmp_path: Path, fake_slack: FakeSlack, fake_tavus: FakeTavus, s3_server: str, bucket: str, database_url: str
 ) -> Iterator[Callable[..., BotProcess]]:
-    """Start (or restart) the real bot process; every process is killed at the end."""
+    """Start (or restart) the real bot process; every process is killed at the end.
+    Runs once on SQLite and once on PostgreSQL (the `database_url` fixture)."""
     started: list[BotProcess] = []
-    env = bot_env(tmp_path, fake_slack.api_url, fake_tavus.url, s3_server, bucket)
+    env = bot_env(tmp_path, fake_slack.api_url, fake_tavus.url, s3_server, bucket, **database_env(database_url))
 
     def start(**extra: str) -> BotProcess:
         bot = BotProcess({**env, **extra}, tmp_path / "bot.log").start()

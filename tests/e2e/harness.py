@@ -49,35 +49,48 @@ def sign(body: bytes, timestamp: int | None = None, secret: str = SIGNING_SECRET
 
 
 class BotProcess:
-    def __init__(self, env: dict[str, str], log_path: Path):
+    """The real bot as a child process: `python -m bot` (all roles), or `web` / `worker`."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, role: str = "run"):
         self.env = env
+        self.role = role
         self.port = int(env["PORT"])
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=10)
 
-    def start(self) -> BotProcess:
+    def launch(self) -> BotProcess:
+        """Start the process without waiting for it to be ready (see wait_ready)."""
+        self._log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
         with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot"], cwd=REPO_ROOT, env=self.env, stdout=log, stderr=log
+                [sys.executable, "-m", "bot", self.role], cwd=REPO_ROOT, env=self.env, stdout=log, stderr=log
             )
+        return self
 
-        def healthy() -> bool:
+    def wait_ready(self) -> BotProcess:
+        def ready() -> bool:
             assert self.proc is not None
             if self.proc.poll() is not None:
                 raise AssertionError(f"bot exited with {self.proc.returncode}:\n{self.logs()}")
+            if self.role == "worker":  # no HTTP server: its log says when it takes jobs
+                return "event=worker_ready" in self.logs()[self._log_start :]
             try:
                 return self.http.get("/healthz").status_code == 200
             except httpx.HTTPError:
                 return False
 
-        wait_for(healthy, timeout=30)
+        wait_for(ready, timeout=30)
         return self
+
+    def start(self) -> BotProcess:
+        return self.launch().wait_ready()
 
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace")
 
     def kill(self) -> None:
+        """SIGKILL, like `kill -9` (and reap it, so its pid is gone)."""
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
@@ -202,8 +215,15 @@ def file_share_event(
     }
 
 
+def database_env(database_url: str) -> dict[str, str]:
+    """The bot's database settings for a SQLite path or a PostgreSQL URL."""
+    if "://" in database_url:
+        return {"DATABASE_URL": database_url}
+    return {"DATABASE_PATH": database_url}
+
+
 def bot_env(tmp: Path, slack_api_url: str, tavus_url: str, s3_url: str, bucket: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TAVUS_", "AWS_", "S3_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TAVUS_", "AWS_", "S3_", "DATABASE_"))}
     env.update(
         SLACK_BOT_TOKEN=BOT_TOKEN,
         SLACK_SIGNING_SECRET=SIGNING_SECRET,

@@ -145,12 +145,13 @@ def test_tavus_poll_faults_still_announce_once(
 
 
 def test_s3_unavailable_for_a_while(
-    tmp_path, fake_slack: FakeSlack, fake_tavus: FakeTavus, s3_server: str, s3_client, bucket
+    tmp_path, fake_slack: FakeSlack, fake_tavus: FakeTavus, s3_server: str, s3_client, bucket, database_url: str
 ) -> None:  # type: ignore[no-untyped-def]
-    from .harness import bot_env
+    from .harness import bot_env, database_env
 
     proxy = ToggleProxy(s3_server).start()
-    bot = BotProcess(bot_env(tmp_path, fake_slack.api_url, fake_tavus.url, proxy.url, bucket), tmp_path / "bot.log")
+    env = bot_env(tmp_path, fake_slack.api_url, fake_tavus.url, proxy.url, bucket, **database_env(database_url))
+    bot = BotProcess(env, tmp_path / "bot.log")
     try:
         bot.start()
         bot.send_command("voice anna")

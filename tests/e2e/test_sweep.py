@@ -1,9 +1,8 @@
-"""The cleanup sweep, run in-process against moto's S3 server and a real SQLite file."""
+"""The cleanup sweep, run in-process against moto's S3 server, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import dataclasses
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from slack_sdk import WebClient
@@ -15,6 +14,7 @@ from bot.tavus import TavusClient
 from bot.voices import VoiceCatalog
 from bot.workflow import Services, Workflow
 from storage import Repository, Submission
+from storage.jobs import JobStore
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.tavus_api import FakeTavus
 
@@ -22,7 +22,14 @@ from .harness import BOT_TOKEN, TAVUS_KEY, bot_env
 
 
 def test_sweep_deletes_orphans_and_expires_drafts_but_spares_training(
-    tmp_path: Path, fake_slack: FakeSlack, fake_tavus: FakeTavus, s3_server: str, s3_client, bucket, monkeypatch
+    tmp_path: Path,
+    fake_slack: FakeSlack,
+    fake_tavus: FakeTavus,
+    s3_server: str,
+    s3_client,
+    bucket,
+    monkeypatch,
+    database_url: str,
 ) -> None:  # type: ignore[no-untyped-def]
     for k, v in bot_env(tmp_path, fake_slack.api_url, fake_tavus.url, s3_server, bucket).items():
         if k.startswith("AWS_"):  # boto3 finds the test credentials the usual way
@@ -31,18 +38,18 @@ def test_sweep_deletes_orphans_and_expires_drafts_but_spares_training(
         load_settings(bot_env(tmp_path, fake_slack.api_url, fake_tavus.url, s3_server, bucket)),
         presign_ttl_seconds=0,  # everything counts as old
     )
-    repo = Repository(str(tmp_path / "sweep.db"))
+    repo = Repository(database_url)
     rehost = PhotoRehost(bucket, region="us-east-1", endpoint_url=s3_server, sse=None)
     tavus = TavusClient(TAVUS_KEY, fake_tavus.url)
     services = Services(
         settings=settings,
         repo=repo,
+        jobs=JobStore(repo.db),
         slack=WebClient(token=BOT_TOKEN, base_url=fake_slack.api_url),
         downloader=SlackFileDownloader(BOT_TOKEN, fake_slack.api_url, 1024),
         rehost=rehost,
         tavus=tavus,
-        voices=VoiceCatalog(tavus.list_voices),
-        executor=ThreadPoolExecutor(1),
+        voices=VoiceCatalog(tavus.list_voices, repo, "acct"),
     )
     flow = Workflow(services)
 

@@ -28,6 +28,19 @@ def test_every_setting_is_documented() -> None:
 
     for name in set(re.findall(r'"([A-Z][A-Z0-9_]+)"', source)):
         if name.startswith(
-            ("SLACK_", "TAVUS_", "S3_", "DATABASE", "POLL", "PRESIGN", "PORT", "DOWNLOAD", "LONG", "RECONCILE")
+            (
+                "SLACK_",
+                "TAVUS_",
+                "S3_",
+                "DATABASE",
+                "POLL",
+                "PRESIGN",
+                "PORT",
+                "DOWNLOAD",
+                "LONG",
+                "RECONCILE",
+                "JOB_",
+                "WORKER_",
+            )
         ):
             assert f"`{name}`" in README, name

@@ -16,8 +16,8 @@ def sub(sid: str, file_id: str = "F1", ts: str = "1.1") -> Submission:
     )
 
 
-def test_state_survives_reopen_and_one_submission_per_photo(tmp_path: Path) -> None:
-    path = str(tmp_path / "db.sqlite")
+def test_state_survives_reopen_and_one_submission_per_photo(database_url: str) -> None:
+    path = database_url
     repo = Repository(path)
     assert repo.create_submission(sub("s1"))
     assert not repo.create_submission(sub("s2"))  # same photo
@@ -30,8 +30,8 @@ def test_state_survives_reopen_and_one_submission_per_photo(tmp_path: Path) -> N
     assert not again.record_event("Ev1") and again.get_voice("T", "U") == "anna"
 
 
-def test_transition_is_compare_and_set(tmp_path: Path) -> None:
-    repo = Repository(str(tmp_path / "db.sqlite"))
+def test_transition_is_compare_and_set(database_url: str) -> None:
+    repo = Repository(database_url)
     repo.create_submission(sub("s1"))
     assert repo.transition("s1", ["checking"], "ready", voice_name="anna")
     assert not repo.transition("s1", ["checking"], "ready")
@@ -40,8 +40,8 @@ def test_transition_is_compare_and_set(tmp_path: Path) -> None:
     assert repo.get("s1").voice_name == "anna"
 
 
-def test_notice_is_queued_with_the_transition_and_only_once(tmp_path: Path) -> None:
-    repo = Repository(str(tmp_path / "db.sqlite"))
+def test_notice_is_queued_with_the_transition_and_only_once(database_url: str) -> None:
+    repo = Repository(database_url)
     repo.create_submission(sub("s1"))
     repo.transition("s1", ["checking"], "training")
     notice = {"dedupe_key": "completed:s1", "channel_id": "D", "text": "done"}
@@ -54,8 +54,8 @@ def test_notice_is_queued_with_the_transition_and_only_once(tmp_path: Path) -> N
     assert repo.pending_notices() == []
 
 
-def test_photo_bytes_and_welcome_once(tmp_path: Path) -> None:
-    repo = Repository(str(tmp_path / "db.sqlite"))
+def test_photo_bytes_and_welcome_once(database_url: str) -> None:
+    repo = Repository(database_url)
     repo.save_photo("s1", b"abc")
     assert repo.load_photo("s1") == b"abc"
     repo.delete_photo("s1")
@@ -63,15 +63,16 @@ def test_photo_bytes_and_welcome_once(tmp_path: Path) -> None:
     assert repo.mark_welcomed("T", "U") and not repo.mark_welcomed("T", "U")
 
 
-def test_concurrent_deliveries_post_each_notice_once(tmp_path: Path) -> None:
+def test_concurrent_deliveries_post_each_notice_once(database_url: str) -> None:
+    """Two processes' deliverers (a lease handover) and four threads: each notice once."""
     import threading
     import time
-    from concurrent.futures import ThreadPoolExecutor
     from unittest.mock import MagicMock
 
     from bot.workflow import Services, Workflow
+    from storage.jobs import JobStore
 
-    repo = Repository(str(tmp_path / "db.sqlite"))
+    repo = Repository(database_url)
     for i in range(5):
         repo.queue_notice({"dedupe_key": f"n{i}", "channel_id": "D", "text": f"notice {i}"})
     posted: list[str] = []
@@ -83,20 +84,81 @@ def test_concurrent_deliveries_post_each_notice_once(tmp_path: Path) -> None:
         return {"ok": True}
 
     slack.chat_postMessage.side_effect = post
-    services = Services(
-        settings=MagicMock(),
-        repo=repo,
-        slack=slack,
-        downloader=MagicMock(),
-        rehost=MagicMock(),
-        tavus=MagicMock(),
-        voices=MagicMock(),
-        executor=ThreadPoolExecutor(1),
-    )
-    flow = Workflow(services)
-    threads = [threading.Thread(target=flow.deliver_notices) for _ in range(4)]
+
+    def flow(process_id: str) -> Workflow:
+        services = Services(
+            settings=MagicMock(),
+            repo=Repository(database_url),
+            jobs=JobStore(repo.db),
+            slack=slack,
+            downloader=MagicMock(),
+            rehost=MagicMock(),
+            tavus=MagicMock(),
+            voices=MagicMock(),
+            process_id=process_id,
+        )
+        return Workflow(services)
+
+    from storage.leases import Leases
+
+    for process in ("p1", "p2"):  # two live processes
+        Leases(repo.db).beat(process, "worker")
+    flows = [flow("p1"), flow("p2")]
+    threads = [threading.Thread(target=flows[i % 2].deliver_notices) for i in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    for f in flows:  # whatever a lost claim left behind goes on the next round
+        f.deliver_notices()
     assert sorted(posted) == [f"notice {i}" for i in range(5)]
+
+
+_OPEN_AND_WRITE = """
+import sys
+from storage import Repository
+repo = Repository(sys.argv[1])
+repo.set_voice("T", sys.argv[2], "anna")
+"""
+
+
+def test_processes_starting_together_apply_each_migration_once(database_url: str) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _OPEN_AND_WRITE, database_url, f"U{i}"], cwd=root, stderr=subprocess.PIPE
+        )
+        for i in range(6)
+    ]
+    errors = [p.communicate(timeout=120)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, errors
+    repo = Repository(database_url)
+    assert all(repo.get_voice("T", f"U{i}") == "anna" for i in range(6))
+    from sqlalchemy import text
+
+    with repo.db.read() as conn:
+        names = [row[0] for row in conn.execute(text("SELECT name FROM schema_migrations"))]
+    assert sorted(names) == sorted(set(names)) and "m001_initial" in names
+
+
+def test_a_database_from_the_sqlite_utils_era_is_adopted(tmp_path: Path) -> None:
+    import sqlite3
+
+    from storage.migrations import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for statement in MIGRATIONS[0][1]:  # the same schema the old m001–m004 built
+        conn.execute(statement.format(serial="INTEGER PRIMARY KEY", blob="BLOB"))
+    conn.execute("CREATE TABLE _sqlite_migrations (migration_set TEXT, name TEXT, applied_at TEXT)")
+    for name in ("m001_initial", "m002_resumable_intake_and_notices", "m003_names_and_deletion", "m004_home_seen"):
+        conn.execute("INSERT INTO _sqlite_migrations VALUES ('replica-bot', ?, '2026-11-01')", [name])
+    conn.execute("INSERT INTO user_prefs (team_id, user_id, voice_name) VALUES ('T', 'U', 'ivy')")
+    conn.commit()
+    conn.close()
+    repo = Repository(str(path))  # no "table submissions already exists"
+    assert repo.get_voice("T", "U") == "ivy"
+    assert repo.create_submission(sub("s1"))

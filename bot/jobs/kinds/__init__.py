@@ -1,0 +1,26 @@
+"""Every kind of job, one module each: `KIND`, `QUEUE`, `spec(…)` to enqueue, `perform(flow, job)`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from storage.jobs import Job
+
+from . import check_photo, create_replica, delete_replica, refresh_home, show_message, slack_call
+
+KINDS: dict[str, Callable[[Any, Job], None]] = {
+    m.KIND: m.perform for m in (check_photo, create_replica, delete_replica, refresh_home, show_message, slack_call)
+}
+QUEUES = ("photos", "default")
+
+__all__ = [
+    "KINDS",
+    "QUEUES",
+    "check_photo",
+    "create_replica",
+    "delete_replica",
+    "refresh_home",
+    "show_message",
+    "slack_call",
+]

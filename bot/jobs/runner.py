@@ -1,0 +1,174 @@
+"""A worker process's job threads: claim, run, record; renew leases; stop gracefully.
+
+Each lane is a few threads that take jobs from some queues: `photos` (downloads and photo
+checks: CPU-bound, one thread per core) and `default` (Slack replies, S3, Tavus: waiting on
+the network). A thread claims one job at a time, runs its kind's `perform`, and records
+the outcome; between jobs it waits for a wake-up (a commit in this process, PostgreSQL
+NOTIFY) or its poll interval. A heartbeat thread renews the leases of running jobs, so a
+job is taken over only when its process is gone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from storage import Database
+from storage.jobs import Job, JobStore
+from storage.leases import Leases
+
+from ..traffic import RequestGauge
+
+log = logging.getLogger(__name__)
+
+Perform = Callable[[Any, Job], None]
+# A job waits at most this long for in-flight Slack requests in its process to be answered.
+ACK_PRIORITY_MAX_WAIT = 0.3
+
+
+class RetryLater(Exception):
+    """Raised by a job that cannot run yet: it is put back for `seconds`, no attempt spent."""
+
+    def __init__(self, seconds: float, reason: str = ""):
+        self.seconds = seconds
+        super().__init__(reason or f"retry in {seconds:.1f} s")
+
+
+class JobRunner:
+    def __init__(
+        self,
+        db: Database,
+        kinds: Mapping[str, Perform],
+        context: Any,
+        *,
+        lanes: Mapping[str, tuple[Sequence[str], int]],
+        role: str,
+        lease_seconds: float,
+        poll_seconds: float,
+        gauge: RequestGauge | None = None,
+    ):
+        self.id = f"{role}-{uuid.uuid4().hex[:10]}"
+        self.store = JobStore(db)
+        self.leases = Leases(db)
+        self._db = db
+        self._kinds = kinds
+        self._context = context
+        self._lanes = lanes
+        self._role = role
+        self._lease = lease_seconds
+        self._poll = poll_seconds
+        self._gauge = gauge
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._busy = 0
+        self._busy_lock = threading.Lock()
+
+    # --- lifecycle ----------------------------------------------------------------------
+    def start(self) -> JobRunner:
+        self.leases.beat(self.id, self._role)
+        self._reap()
+        for lane, (queues, count) in self._lanes.items():
+            for n in range(count):
+                thread = threading.Thread(target=self._loop, args=(tuple(queues),), name=f"job-{lane}-{n}", daemon=True)
+                thread.start()
+                self._threads.append(thread)
+        threading.Thread(target=self._heartbeat, name="job-heartbeat", daemon=True).start()
+        log.info("event=worker_ready worker=%s lanes=%s", self.id, ",".join(self._lanes))
+        return self
+
+    def stop(self, timeout: float) -> None:
+        """Stop taking jobs, let running ones finish for up to `timeout` seconds, then give
+        back whatever is still held so another worker takes it now."""
+        self._stopping.set()
+        self._db.wakeup.notify()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        released = self.store.release(self.id)
+        self.leases.stopped(self.id)
+        log.info("event=worker_stopped worker=%s released=%d", self.id, released)
+
+    @property
+    def busy(self) -> int:
+        return self._busy
+
+    # --- the loop -----------------------------------------------------------------------
+    def _loop(self, queues: tuple[str, ...]) -> None:
+        seen = self._db.wakeup.generation
+        while not self._stopping.is_set():
+            try:
+                jobs = self.store.claim(self.id, queues, self._lease) if self.store.has_ready(queues) else []
+            except Exception:  # the database is away for a moment: keep the thread alive
+                log.exception("event=claim_failed worker=%s", self.id)
+                jobs = []
+            if not jobs:
+                seen = self._db.wakeup.wait(seen, self._poll)
+                continue
+            for job in jobs:
+                self._run(job)
+
+    def _run(self, job: Job) -> None:
+        if self._gauge is not None:
+            self._gauge.wait_quiet(ACK_PRIORITY_MAX_WAIT)  # acks first (one process runs all)
+        perform = self._kinds.get(job.kind)
+        if perform is None or job.attempt > job.max_attempts:
+            reason = "unknown job kind" if perform is None else "no attempts left (its workers kept dying)"
+            self.store.abandon(job, self.id, reason)
+            log.error("event=job_dropped job=%d kind=%s reason=%s", job.id, job.kind, reason)
+            return
+        started = time.monotonic()
+        with self._busy_lock:
+            self._busy += 1
+        try:
+            perform(self._context, job)
+        except RetryLater as later:
+            self.store.fail(job, self.id, str(later), retry_in=later.seconds)
+            log.info("event=job_deferred job=%d kind=%s seconds=%.1f", job.id, job.kind, later.seconds)
+        except Exception as exc:  # a worker must survive any one job
+            outcome = self.store.fail(job, self.id, f"{type(exc).__name__}: {exc}")
+            log.exception(
+                "event=job_failed job=%d kind=%s attempt=%d outcome=%s", job.id, job.kind, job.attempt, outcome
+            )
+        else:
+            if not self.store.complete(job, self.id):
+                log.warning("event=job_lease_lost job=%d kind=%s", job.id, job.kind)
+            log.info(
+                "event=job_done job=%d kind=%s attempt=%d ms=%.0f",
+                job.id,
+                job.kind,
+                job.attempt,
+                (time.monotonic() - started) * 1000,
+            )
+        finally:
+            with self._busy_lock:
+                self._busy -= 1
+
+    def _heartbeat(self) -> None:
+        interval = max(0.2, self._lease / 4)
+        while not self._stopping.wait(interval):
+            try:
+                self.store.renew(self.id, self._lease)
+                self.leases.beat(self.id, self._role)
+                self._reap()
+            except Exception:
+                log.exception("event=heartbeat_failed worker=%s", self.id)
+
+    def _reap(self) -> None:
+        for dead in self.leases.reap_dead_local(self.id, pid_alive):
+            log.warning("event=dead_process_reaped process=%s", dead)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (signal 0 only checks)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, and belongs to someone else
+    return True

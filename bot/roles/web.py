@@ -1,0 +1,80 @@
+"""The web role: verify Slack's requests, record them, enqueue their work, answer at once.
+
+HTTP mode serves Bolt's WSGI adapter under waitress on `$PORT` (`/slack/events`) with a
+`/healthz` that answers 200 only while the database answers; Socket Mode opens Slack's
+WebSocket with the app-level token instead. Nothing here downloads, decodes, or calls Tavus
+or S3: listeners write rows and jobs, and workers do the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from storage import Database
+
+from ..config import Settings
+from ..traffic import RequestGauge
+
+log = logging.getLogger(__name__)
+
+HTTP_THREADS = 16
+
+
+def wsgi_app(bolt_app: App, db: Database | None, gauge: RequestGauge | None = None) -> Any:
+    slack_handler = SlackRequestHandler(bolt_app, path="/slack/events")
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("PATH_INFO") == "/healthz":
+            healthy = db is None or db.ping()
+            start_response("200 OK" if healthy else "503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"ok" if healthy else b"database unreachable"]
+        if gauge is None:
+            return slack_handler(environ, start_response)
+        with gauge.request():  # this process's jobs hold back until this is answered
+            return slack_handler(environ, start_response)
+
+    return application
+
+
+class WebRole:
+    def __init__(self, bolt_app: App, settings: Settings, db: Database, gauge: RequestGauge | None = None):
+        self._app = bolt_app
+        self._settings = settings
+        self._db = db
+        self._gauge = gauge
+        self._stop: Callable[[], None] | None = None
+
+    def start(self) -> WebRole:
+        if self._settings.socket_mode:
+            self._start_socket_mode()
+        else:
+            self._start_http()
+        return self
+
+    def stop(self) -> None:
+        if self._stop is not None:
+            self._stop()
+
+    def _start_http(self) -> None:
+        from waitress.server import create_server
+
+        app = wsgi_app(self._app, self._db, self._gauge)
+        server = create_server(app, host="0.0.0.0", port=self._settings.port, threads=HTTP_THREADS, ident="replica-bot")
+        threading.Thread(target=server.run, name="http", daemon=True).start()
+        self._stop = server.close
+        log.info("event=listening mode=http port=%d path=/slack/events", self._settings.port)
+
+    def _start_socket_mode(self) -> None:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        assert self._settings.slack_app_token
+        handler = SocketModeHandler(self._app, self._settings.slack_app_token)
+        handler.connect()
+        self._stop = handler.close
+        log.info("event=listening mode=socket")

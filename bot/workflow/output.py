@@ -1,0 +1,161 @@
+"""Slack output that is never lost and never doubled.
+
+A post or edit that fails after slack-sdk's own retries is queued in the outbox and
+delivered by the maintenance job. Messages that must appear once — outbox notices and each
+photo's checklist — carry message metadata naming them, and are marked before they are
+sent: after a crash between posting and recording, the thread is searched for that name
+(`conversations.replies`, rate-limited, so only then) instead of posting again. Each queued
+notice is claimed by a compare-and-set, so two deliverers never send it at once; only the
+process holding the scheduler lease delivers (poll cycles and maintenance).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from storage import OutboxMessage, Submission, seconds_ago, utc_now
+
+from .. import failpoints
+from ..messages import Message
+from .base import WorkflowBase
+
+log = logging.getLogger(__name__)
+
+NOTICE_EVENT_TYPE = "replica_bot_notice"
+# A notice another process marked this long ago and never sent: that process is gone, even
+# if it ran on another machine and nobody saw it die.
+SENDING_STALE_SECONDS = 120
+
+
+def _metadata(key: str) -> dict[str, Any]:
+    return {"event_type": NOTICE_EVENT_TYPE, "event_payload": {"key": key}}
+
+
+class SlackOutput(WorkflowBase):
+    def post(
+        self, channel: str, thread_ts: str | None, msg: Message, key: str, team_id: str | None = None
+    ) -> str | None:
+        """Post a message; if Slack cannot take it now, queue it. Returns its ts if posted."""
+        try:
+            resp = self.slack_for(team_id).chat_postMessage(
+                channel=channel, thread_ts=thread_ts, text=msg.text, blocks=msg.blocks or None, metadata=_metadata(key)
+            )
+        except SlackApiError as exc:
+            log.warning("event=slack_post_queued key=%s error=%s", key, exc.response.get("error"))
+            notice = {"dedupe_key": key, "channel_id": channel, "thread_ts": thread_ts, "text": msg.text}
+            self.s.repo.queue_notice({**notice, "blocks": msg.blocks})
+            return None
+        ts = resp.get("ts")
+        return str(ts) if ts else None
+
+    def show(self, sub: Submission, msg: Message, step: str) -> None:
+        """Edit the submission's checklist message (or post it); queue it if Slack fails.
+        The person's App Home is refreshed too, since the submission's state moved."""
+        self._show(sub, msg, step)
+        if self.s.repo.home_seen(sub.team_id, sub.user_id):  # no views.publish for tabs never opened
+            self.publish_home(sub.team_id, sub.user_id)
+
+    def _show(self, sub: Submission, msg: Message, step: str) -> None:
+        if not sub.checklist_ts and sub.checklist_posting_at:
+            # An earlier attempt was posting it when its process died: did it get there?
+            found = self._find_in_thread(sub.channel_id, sub.thread_ts, f"checklist:{sub.id}", sub.team_id)
+            if found:
+                sub.checklist_ts = found
+                self.s.repo.update(sub.id, checklist_ts=found)
+        if not sub.checklist_ts:
+            sub.checklist_posting_at = utc_now()
+            self.s.repo.update(sub.id, checklist_posting_at=sub.checklist_posting_at)
+            ts = self.post(sub.channel_id, sub.thread_ts, msg, f"checklist:{sub.id}", sub.team_id)
+            if ts:
+                sub.checklist_ts = ts
+                self.s.repo.update(sub.id, checklist_ts=ts)
+            return
+        try:
+            self.slack_for(sub.team_id).chat_update(
+                channel=sub.channel_id, ts=sub.checklist_ts, text=msg.text, blocks=msg.blocks
+            )
+        except SlackApiError as exc:
+            log.warning("event=slack_update_queued submission=%s error=%s", sub.id, exc.response.get("error"))
+            self.s.repo.queue_notice(
+                {
+                    "dedupe_key": f"show:{sub.id}:{step}",
+                    "submission_id": sub.id,
+                    "channel_id": sub.channel_id,
+                    "update_ts": sub.checklist_ts,
+                    "text": msg.text,
+                    "blocks": msg.blocks,
+                }
+            )
+
+    # --- the outbox ---------------------------------------------------------------------
+    def deliver_notices(self) -> int:
+        """Send queued notices in order; one that fails stays queued. Returns how many went."""
+        with self._delivering:
+            return self._deliver_pending()
+
+    def _deliver_pending(self) -> int:
+        sent = 0
+        me = self.s.process_id
+        stale = seconds_ago(SENDING_STALE_SECONDS)
+        for notice in self.s.repo.pending_notices():
+            if not self.s.repo.claim_notice(notice.id, me, stale):
+                break  # another process is sending it right now; keep the order behind it
+            # Marked by another process that never finished: it may have posted before dying.
+            interrupted = notice.sending_at is not None and notice.sending_by != me
+            if interrupted and not notice.update_ts and self._posted_before(notice):
+                self.s.repo.mark_notice_sent(notice.id)
+                continue
+            try:
+                self._send(notice)
+            except SlackApiError as exc:  # Slack answered no: it was not posted
+                self.s.repo.mark_notice_failed(notice.id, str(exc.response.get("error")))
+                log.warning("event=notice_failed notice=%s error=%s", notice.dedupe_key, exc.response.get("error"))
+                break  # keep the order: later notices wait for this one
+            failpoints.hit("after_notice_posted")
+            self.s.repo.mark_notice_sent(notice.id)
+            sent += 1
+        return sent
+
+    def _send(self, notice: OutboxMessage) -> None:
+        client = self.slack_for(self._notice_team(notice))
+        if notice.update_ts:
+            client.chat_update(channel=notice.channel_id, ts=notice.update_ts, text=notice.text, blocks=notice.blocks)
+            return
+        client.chat_postMessage(
+            channel=notice.channel_id,
+            thread_ts=notice.thread_ts,
+            text=notice.text,
+            blocks=notice.blocks,
+            metadata=_metadata(notice.dedupe_key),
+        )
+
+    def _notice_team(self, notice: OutboxMessage) -> str | None:
+        sub = self.s.repo.get(notice.submission_id) if notice.submission_id else None
+        return sub.team_id if sub else None
+
+    def _posted_before(self, notice: OutboxMessage) -> bool:
+        if not notice.thread_ts:
+            return False
+        team = self._notice_team(notice)
+        return self._find_in_thread(notice.channel_id, notice.thread_ts, notice.dedupe_key, team) is not None
+
+    def _find_in_thread(self, channel: str, thread_ts: str | None, key: str, team_id: str | None) -> str | None:
+        """The ts of our message carrying `key` in the thread, if there is one (crash
+        recovery only: conversations.replies is rate-limited for most apps)."""
+        if not thread_ts:
+            return None
+        try:
+            resp = self.slack_for(team_id).conversations_replies(
+                channel=channel, ts=thread_ts, include_all_metadata=True, limit=200
+            )
+        except SlackApiError as exc:
+            log.warning("event=thread_check_failed key=%s error=%s", key, exc.response.get("error"))
+            return None
+        for message in resp.get("messages") or []:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("key") == key:
+                return str(message.get("ts"))
+        return None

@@ -1,0 +1,260 @@
+"""Jobs as rows: every unit of slow work, claimed by one worker at a time with a lease.
+
+One `jobs` table (the shape Oban and Solid Queue use): a job is `available` until a worker
+claims it — one statement, `FOR UPDATE SKIP LOCKED` on PostgreSQL, a `BEGIN IMMEDIATE`
+transaction on SQLite — and `running` under a lease (`locked_until`) that the worker's
+heartbeat renews. A job whose worker died is claimed again once its lease lapses. A job
+ends `done`, or `failed` after its last attempt; failures are retried with a backoff.
+A job may carry a `dedupe_key`: while one job with that key waits or runs, enqueuing
+another is a no-op. Enqueuing inside a caller's transaction makes the job part of it.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, text
+
+from .engine import ENQUEUED, Database
+from .records import seconds_ago, seconds_from_now, utc_now
+
+NOTIFY_CHANNEL = "replica_bot_jobs"
+DEFAULT_MAX_ATTEMPTS = 5
+MAX_BACKOFF_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A job to enqueue."""
+
+    kind: str
+    args: dict[str, Any] = field(default_factory=dict)
+    queue: str = "default"
+    dedupe_key: str | None = None
+    delay_seconds: float = 0.0
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    subject: str | None = None  # the submission it works on, to find or cancel it
+    team_id: str | None = None  # the workspace it works for
+
+
+@dataclass
+class Job:
+    id: int
+    kind: str
+    queue: str
+    args: dict[str, Any]
+    attempt: int
+    max_attempts: int
+    dedupe_key: str | None
+    state: str
+    subject: str | None = None
+    team_id: str | None = None
+    locked_by: str | None = None
+    last_error: str | None = None
+    created_at: str | None = None
+    run_at: str | None = None
+    finished_at: str | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Job:
+        return cls(
+            id=int(row["id"]),
+            kind=row["kind"],
+            queue=row["queue"],
+            args=json.loads(row["args_json"] or "{}"),
+            attempt=int(row["attempt"]),
+            max_attempts=int(row["max_attempts"]),
+            dedupe_key=row["dedupe_key"],
+            state=row["state"],
+            subject=row.get("subject"),
+            team_id=row.get("team_id"),
+            locked_by=row.get("locked_by"),
+            last_error=row.get("last_error"),
+            created_at=row.get("created_at"),
+            run_at=row.get("run_at"),
+            finished_at=row.get("finished_at"),
+        )
+
+
+def insert_job(conn: Connection, spec: JobSpec, is_postgres: bool) -> bool:
+    """Enqueue within the caller's transaction; False when a job with its key waits or runs.
+    Workers are woken when the transaction commits (NOTIFY on PostgreSQL, in-process
+    signals everywhere: see Database.write)."""
+    now = utc_now()
+    cur = conn.execute(
+        text(
+            "INSERT INTO jobs (kind, queue, args_json, dedupe_key, subject, team_id, state, attempt, max_attempts, "
+            "run_at, created_at, updated_at) VALUES (:kind, :queue, :args, :key, :subject, :team, 'available', 0, "
+            ":max, :run_at, :now, :now) ON CONFLICT DO NOTHING"
+        ),
+        {
+            "kind": spec.kind,
+            "queue": spec.queue,
+            "args": json.dumps(spec.args, sort_keys=True),
+            "key": spec.dedupe_key,
+            "subject": spec.subject,
+            "team": spec.team_id,
+            "max": spec.max_attempts,
+            "run_at": seconds_from_now(spec.delay_seconds) if spec.delay_seconds else now,
+            "now": now,
+        },
+    )
+    if cur.rowcount != 1:
+        return False
+    conn.info.setdefault(ENQUEUED, set()).add(spec.queue)
+    if is_postgres:
+        conn.execute(text("SELECT pg_notify(:channel, :queue)"), {"channel": NOTIFY_CHANNEL, "queue": spec.queue})
+    return True
+
+
+def backoff_seconds(attempt: int, base: float = 2.0) -> float:
+    """Seconds before attempt `attempt + 1`: exponential with jitter, capped."""
+    delay = min(MAX_BACKOFF_SECONDS, base * (2 ** max(0, attempt - 1)))
+    return delay / 2 + random.uniform(0, delay / 2)
+
+
+class JobStore:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def enqueue(self, spec: JobSpec) -> bool:
+        with self.db.write() as conn:
+            return insert_job(conn, spec, self.db.is_postgres)
+
+    def has_ready(self, queues: Sequence[str]) -> bool:
+        """A cheap read before the claiming write: is anything there to take?"""
+        statement = text(
+            "SELECT 1 FROM jobs WHERE queue IN :queues AND ((state = 'available' AND run_at <= :now) "
+            "OR (state = 'running' AND locked_until < :now)) LIMIT 1"
+        ).bindparams(bindparam("queues", expanding=True))
+        with self.db.read() as conn:
+            return conn.execute(statement, {"queues": list(queues), "now": utc_now()}).first() is not None
+
+    def claim(self, worker_id: str, queues: Sequence[str], lease_seconds: float, limit: int = 1) -> list[Job]:
+        """Take up to `limit` ready jobs (or jobs whose lease lapsed) for this worker."""
+        lock = " FOR UPDATE SKIP LOCKED" if self.db.is_postgres else ""
+        statement = text(
+            "UPDATE jobs SET state = 'running', locked_by = :me, locked_until = :until, attempt = attempt + 1, "
+            "updated_at = :now WHERE id IN (SELECT id FROM jobs WHERE queue IN :queues AND "
+            "((state = 'available' AND run_at <= :now) OR (state = 'running' AND locked_until < :now)) "
+            f"ORDER BY run_at, id LIMIT :limit{lock}) RETURNING *"
+        ).bindparams(bindparam("queues", expanding=True))
+        params = {
+            "me": worker_id,
+            "until": seconds_from_now(lease_seconds),
+            "now": utc_now(),
+            "queues": list(queues),
+            "limit": limit,
+        }
+        with self.db.write() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(statement, params)]
+        return [Job.from_row(r) for r in sorted(rows, key=lambda r: int(r["id"]))]
+
+    def renew(self, worker_id: str, lease_seconds: float) -> int:
+        """Extend the lease of every job this worker runs (its heartbeat)."""
+        with self.db.write() as conn:
+            cur = conn.execute(
+                text("UPDATE jobs SET locked_until = :until WHERE locked_by = :me AND state = 'running'"),
+                {"until": seconds_from_now(lease_seconds), "me": worker_id},
+            )
+            return int(cur.rowcount)
+
+    def complete(self, job: Job, worker_id: str) -> bool:
+        """Mark done; False when the job is no longer this worker's (its lease lapsed)."""
+        return self._finish(job, worker_id, "done", None)
+
+    def fail(self, job: Job, worker_id: str, error: str, retry_in: float | None = None) -> str:
+        """Record a failed attempt: back to `available` after a backoff, or `failed` after the
+        last attempt. `retry_in` overrides the backoff (a job that asked to run later)."""
+        if retry_in is None and job.attempt >= job.max_attempts:
+            self._finish(job, worker_id, "failed", error)
+            return "failed"
+        delay = backoff_seconds(job.attempt) if retry_in is None else retry_in
+        with self.db.write() as conn:
+            conn.execute(
+                text(
+                    "UPDATE jobs SET state = 'available', run_at = :run_at, locked_by = NULL, locked_until = NULL, "
+                    "last_error = :error, updated_at = :now, attempt = attempt - :refund "
+                    "WHERE id = :id AND locked_by = :me AND state = 'running'"
+                ),
+                {
+                    "run_at": seconds_from_now(delay),
+                    "error": error[:2000],
+                    "now": utc_now(),
+                    "id": job.id,
+                    "me": worker_id,
+                    "refund": 1 if retry_in is not None else 0,  # a requested delay is not a failure
+                },
+            )
+            conn.info.setdefault(ENQUEUED, set()).add(job.queue)
+        return "retry"
+
+    def abandon(self, job: Job, worker_id: str, reason: str) -> bool:
+        """End a job as `failed` without running it (unknown kind, attempts used up)."""
+        return self._finish(job, worker_id, "failed", reason)
+
+    def release(self, worker_id: str) -> int:
+        """Give back every job this worker holds (a graceful stop): others take them now."""
+        with self.db.write() as conn:
+            cur = conn.execute(
+                text(
+                    "UPDATE jobs SET state = 'available', locked_by = NULL, locked_until = NULL, run_at = :now, "
+                    "attempt = attempt - 1, updated_at = :now WHERE locked_by = :me AND state = 'running'"
+                ),
+                {"now": utc_now(), "me": worker_id},
+            )
+            if self.db.is_postgres and cur.rowcount:
+                conn.execute(text("SELECT pg_notify(:c, 'any')"), {"c": NOTIFY_CHANNEL})
+            return int(cur.rowcount)
+
+    def _finish(self, job: Job, worker_id: str, state: str, error: str | None) -> bool:
+        with self.db.write() as conn:
+            cur = conn.execute(
+                text(
+                    "UPDATE jobs SET state = :state, finished_at = :now, updated_at = :now, locked_by = NULL, "
+                    "locked_until = NULL, last_error = COALESCE(:error, last_error) "
+                    "WHERE id = :id AND locked_by = :me AND state = 'running'"
+                ),
+                {"state": state, "now": utc_now(), "error": error, "id": job.id, "me": worker_id},
+            )
+            return cur.rowcount == 1
+
+    def cancel_waiting(self, *, team_id: str) -> int:
+        """Cancel every job of a workspace that has not started (an uninstall)."""
+        with self.db.write() as conn:
+            cur = conn.execute(
+                text(
+                    "UPDATE jobs SET state = 'cancelled', updated_at = :now, finished_at = :now "
+                    "WHERE state = 'available' AND team_id = :team"
+                ),
+                {"now": utc_now(), "team": team_id},
+            )
+            return int(cur.rowcount)
+
+    def recent(self, limit: int = 50, state: str | None = None) -> list[Job]:
+        """The latest jobs, newest first (for operators: `replica-bot jobs`)."""
+        where = "WHERE state = :state " if state else ""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                text(f"SELECT * FROM jobs {where}ORDER BY id DESC LIMIT :limit"), {"state": state, "limit": limit}
+            )
+            return [Job.from_row(dict(r._mapping)) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        with self.db.read() as conn:
+            return {
+                row[0]: int(row[1]) for row in conn.execute(text("SELECT state, COUNT(*) FROM jobs GROUP BY state"))
+            }
+
+    def purge_finished(self, older_than_seconds: float) -> int:
+        """Delete done/failed/cancelled jobs older than this (their history has served)."""
+        with self.db.write() as conn:
+            cur = conn.execute(
+                text("DELETE FROM jobs WHERE state IN ('done', 'failed', 'cancelled') AND finished_at < :cutoff"),
+                {"cutoff": seconds_ago(older_than_seconds)},
+            )
+            return int(cur.rowcount)

@@ -1,0 +1,94 @@
+"""The rows the bot keeps, as plain dataclasses, and the one timestamp format they use."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def seconds_ago(seconds: float) -> str:
+    """A timestamp in the same form as utc_now(), `seconds` in the past."""
+    return (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat(timespec="seconds")
+
+
+def seconds_from_now(seconds: float) -> str:
+    return seconds_ago(-seconds)
+
+
+@dataclass
+class Submission:
+    id: str
+    team_id: str
+    user_id: str
+    channel_id: str
+    message_ts: str
+    thread_ts: str
+    file_id: str
+    status: str
+    file_name: str | None = None
+    findings_json: str | None = None
+    voice_name: str | None = None
+    replica_name: str | None = None
+    replica_id: str | None = None
+    s3_key: str | None = None
+    s3_deleted_at: str | None = None
+    checklist_ts: str | None = None
+    consent_user_id: str | None = None
+    consent_at: str | None = None
+    training_progress: str | None = None
+    error_message: str | None = None
+    autofix: int | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    submitted_at: str | None = None
+    finished_at: str | None = None
+    file_json: str | None = None
+    channel_type: str | None = None
+    long_training_noted_at: str | None = None
+    display_name: str | None = None
+    deleted_at: str | None = None
+    checklist_posting_at: str | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Submission:
+        return cls(**{k: v for k, v in row.items() if k in SUBMISSION_FIELDS})
+
+    @property
+    def check_result(self) -> dict[str, Any]:
+        """The stored photo report: {"findings": [...], "passed": [...]}."""
+        return json.loads(self.findings_json) if self.findings_json else {}
+
+
+SUBMISSION_FIELDS = frozenset(f.name for f in fields(Submission))  # computed once: rows are hot
+
+
+@dataclass
+class OutboxMessage:
+    id: int
+    dedupe_key: str
+    submission_id: str | None
+    channel_id: str
+    thread_ts: str | None
+    update_ts: str | None
+    text: str
+    blocks_json: str | None
+    attempts: int
+    sending_at: str | None = None
+    sending_by: str | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> OutboxMessage:
+        return cls(**{k: v for k, v in row.items() if k in _OUTBOX_FIELDS})
+
+    @property
+    def blocks(self) -> list[dict[str, Any]] | None:
+        return json.loads(self.blocks_json) if self.blocks_json else None
+
+
+_OUTBOX_FIELDS = frozenset(f.name for f in fields(OutboxMessage))

@@ -1,0 +1,195 @@
+"""Many processes on one database: 2 web and 2 worker processes started as the Procfile does.
+
+30 photos from 10 people arrive in bursts, each event delivered twice to different web
+processes; everyone consents; one worker is killed with SIGKILL while it holds jobs. Every
+photo must get exactly one checklist, every consent exactly one Tavus replica, every
+replica exactly one ready notice, and the dead worker's jobs must finish on the other.
+Runs on PostgreSQL and on SQLite (all processes on this machine).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from storage import Database
+from tests import photo_samples
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.tavus_api import FakeTavus
+
+from .flow import block_of, checklist_ts, ready_notices, ready_update, thread_messages, updates_of
+from .harness import BotProcess, bot_env, database_env, file_share_event, free_port, wait_for
+
+PEOPLE = [f"U0P{i:02d}" for i in range(10)]
+LEASE = 3  # seconds: JOB_LEASE_SECONDS for these tests
+
+
+class Cluster:
+    """web and worker processes sharing one database, plus a view into that database."""
+
+    def __init__(self, env: dict[str, str], tmp: Path, database_url: str):
+        self.env = env
+        self.tmp = tmp
+        self.db = Database(database_url)
+        self.procs: list[BotProcess] = []
+
+    def launch(self, role: str, name: str) -> BotProcess:
+        env = {**self.env, "PORT": str(free_port())}
+        bot = BotProcess(env, self.tmp / f"{name}.log", role=role).launch()
+        self.procs.append(bot)
+        return bot
+
+    def query(self, sql: str, **params: object) -> list[tuple]:
+        with self.db.read() as conn:
+            return [tuple(r) for r in conn.execute(text(sql), params)]
+
+    def process_id(self, bot: BotProcess) -> str:
+        assert bot.proc is not None
+        rows = wait_for(lambda: self.query("SELECT id FROM processes WHERE pid = :pid", pid=bot.proc.pid))  # type: ignore[union-attr]
+        return str(rows[0][0])
+
+    def stop(self) -> None:
+        for bot in self.procs:
+            bot.kill()
+        self.db.close()
+
+
+@pytest.fixture
+def cluster(
+    tmp_path: Path, fake_slack: FakeSlack, fake_tavus: FakeTavus, s3_server: str, bucket: str, database_url: str
+) -> Iterator[Cluster]:
+    env = bot_env(
+        tmp_path,
+        fake_slack.api_url,
+        fake_tavus.url,
+        s3_server,
+        bucket,
+        JOB_LEASE_SECONDS=str(LEASE),
+        WORKER_PHOTO_THREADS="2",
+        **database_env(database_url),
+    )
+    made = Cluster(env, tmp_path, database_url)
+    yield made
+    made.stop()
+
+
+def test_two_web_two_worker_processes_one_killed(
+    cluster: Cluster, fake_slack: FakeSlack, fake_tavus: FakeTavus, s3_client, bucket
+) -> None:  # type: ignore[no-untyped-def]
+    webs = [cluster.launch("web", f"web{i}") for i in range(2)]
+    workers = [cluster.launch("worker", f"worker{i}") for i in range(2)]
+    for bot in webs + workers:
+        bot.wait_ready()
+    for n, person in enumerate(PEOPLE):
+        assert webs[n % 2].send_command("voice anna", user=person).status_code == 200
+
+    # 30 photos, 3 per person, in bursts of 10; every event reaches both web processes.
+    photo = photo_samples.headshot_jpeg(640)
+    uploads = []
+    for n in range(30):
+        person = PEOPLE[n % 10]
+        file_obj = fake_slack.add_file(f"F0S{n:03d}", "me.jpg", photo)
+        ts = f"17100{n:05d}.000100"
+        uploads.append((person, ts, file_share_event(file_obj, ts=ts, user=person), f"EvS{n:03d}"))
+    victim = workers[0]
+    victim_id = cluster.process_id(victim)
+    held: list[int] = []
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        for burst in range(3):
+            batch = uploads[burst * 10 : (burst + 1) * 10]
+            answers = pool.map(
+                lambda item: [web.send_event(item[2], item[3]).status_code for web in webs],
+                batch,
+            )
+            assert all(codes == [200, 200] for codes in answers)
+            if burst == 0:  # kill one worker while it is checking photos
+                held = [
+                    r[0]
+                    for r in wait_for(
+                        lambda: cluster.query(
+                            "SELECT id FROM jobs WHERE locked_by = :w AND state = 'running'", w=victim_id
+                        ),
+                        timeout=20,
+                        interval=0.005,
+                    )
+                ]
+                victim.kill()
+    assert held, "the victim held no job when it was killed"
+
+    # every photo: one checklist message, which becomes the offer
+    offers = {}
+    for person, ts, _, _ in uploads:
+        checklist = checklist_ts(fake_slack, ts, timeout=60)
+        create = block_of(ready_update(fake_slack, checklist, timeout=60), "draft_actions")["elements"][0]  # type: ignore[index]
+        offers[ts] = (person, checklist, create["value"])
+    for _, ts, _, _ in uploads:
+        assert len(thread_messages(fake_slack, ts)) == 1, ts  # exactly one checklist
+
+    # the dead worker's jobs finished on the other one
+    placeholders = ", ".join(str(j) for j in held)
+    finished = cluster.query(f"SELECT id, state, locked_by FROM jobs WHERE id IN ({placeholders})")
+    assert all(state == "done" for _, state, _ in finished), finished
+
+    # consent on each, every click twice (both web processes)
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        list(
+            pool.map(
+                lambda item: [web.click("create_replica", item[1][2], item[1][1], user=item[1][0]) for web in webs],
+                offers.items(),
+            )
+        )
+    wait_for(lambda: len(fake_tavus.replicas) == 30, timeout=60)
+    wait_for(
+        lambda: all(
+            any("Training started" in u["text"] for u in updates_of(fake_slack, c)) for _, c, _ in offers.values()
+        ),
+        timeout=60,
+    )
+    assert fake_tavus.requests["POST /v2/replicas"] == 30  # one create call per consent
+    names = sorted(r.replica_name for r in fake_tavus.replicas.values())
+    assert len(set(names)) == 30 and all(sid in " ".join(names) for _, _, sid in offers.values())
+
+    for replica_id in list(fake_tavus.replicas):
+        fake_tavus.finish(replica_id, "completed")
+    wait_for(lambda: all(ready_notices(fake_slack, ts) for ts in offers), timeout=60)
+    time.sleep(2.5)  # more poll and maintenance cycles on the surviving worker: nothing doubles
+    for ts in offers:
+        assert len(ready_notices(fake_slack, ts)) == 1, ts
+        assert len(thread_messages(fake_slack, ts)) == 2, ts  # the checklist and the ready notice
+    wait_for(lambda: s3_client.list_objects_v2(Bucket=bucket).get("KeyCount") == 0, timeout=30)
+
+
+def test_poller_takeover_when_its_holder_dies(cluster: Cluster, fake_slack: FakeSlack, fake_tavus: FakeTavus) -> None:  # type: ignore[no-untyped-def]
+    web = cluster.launch("web", "web")
+    workers = [cluster.launch("worker", f"worker{i}") for i in range(2)]
+    for bot in [web, *workers]:
+        bot.wait_ready()
+    holder_id = wait_for(lambda: cluster.query("SELECT holder FROM leases WHERE name = 'scheduler'"))[0][0]
+    by_id = {cluster.process_id(w): w for w in workers}
+    holder = by_id[holder_id]
+    survivor_id = next(i for i in by_id if i != holder_id)
+
+    web.send_command("voice anna")
+    file_obj = fake_slack.add_file("F0TAKE", "me.jpg", photo_samples.headshot_jpeg())
+    web.send_event(file_share_event(file_obj, ts="1720000000.000100"), "EvTake")
+    checklist = checklist_ts(fake_slack, "1720000000.000100")
+    create = block_of(ready_update(fake_slack, checklist), "draft_actions")["elements"][0]  # type: ignore[index]
+    web.click("create_replica", create["value"], checklist)
+    replica_id = wait_for(lambda: next(iter(fake_tavus.replicas), None))
+    wait_for(lambda: fake_tavus.requests["GET /v2/replicas"] > 0)  # the holder polls
+
+    holder.kill()
+    killed = time.monotonic()
+    polls_before = fake_tavus.requests["GET /v2/replicas"]
+    fake_tavus.finish(replica_id, "completed")
+    wait_for(lambda: fake_tavus.requests["GET /v2/replicas"] > polls_before, timeout=LEASE + 5)
+    resumed = time.monotonic() - killed
+    assert resumed <= LEASE + 1.5, f"polling resumed {resumed:.1f} s after the holder died"
+    wait_for(lambda: ready_notices(fake_slack, "1720000000.000100"))
+    assert cluster.query("SELECT holder FROM leases WHERE name = 'scheduler'")[0][0] == survivor_id
+    print(f"\npoller takeover: polling resumed {resumed:.2f} s after SIGKILL (lease {LEASE} s)")
