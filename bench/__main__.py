@@ -7,7 +7,7 @@ import platform
 import sys
 import time
 
-from bench import live, photo_eval, polling
+from bench import live, photo_eval, polling, scale
 
 
 def main(argv: list[str]) -> None:
@@ -17,8 +17,10 @@ def main(argv: list[str]) -> None:
 
     print(f"# replica-bot benchmarks ({'quick' if quick else 'full'})")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}\n")
-    print("## Live bot (HTTP mode, local fakes)\n")
+    print("## Live bot, one process (HTTP mode, local fakes)\n")
     print(live.run(quick))
+    print("\n## Web and worker processes (SQLite and PostgreSQL)\n")
+    print(scale.run(quick))
     print("\n## Polling\n")
     print(polling.run(quick))
     print("\n## Photo checks\n")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -72,11 +71,8 @@ def cmd_check(paths: Sequence[str], as_json: bool) -> int:
 
 
 def cmd_run(role: str) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
-    for noisy in ("apscheduler", "waitress", "httpx"):  # httpx logs full URLs
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)  # "skipped: already running"
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth is N" on every burst
+    from . import logs
+
     read_dotenv()
     try:
         settings = load_settings()
@@ -88,11 +84,14 @@ def cmd_run(role: str) -> int:
         return 2
     from .app import run
 
+    logs.setup()  # only now: a usage error above leaves the caller's logging alone
     try:
         run(settings, role)
     except AnalysisUnavailable as exc:
+        logs.flush()
         print(f"replica-bot cannot start: {exc}", file=sys.stderr)
         return 2
+    logs.flush()
     return 0
 
 

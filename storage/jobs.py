@@ -17,9 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
-
-from .engine import ENQUEUED, Database
+from .engine import ENQUEUED, Database, Tx
 from .records import seconds_ago, seconds_from_now, utc_now
 
 NOTIFY_CHANNEL = "replica_bot_jobs"
@@ -80,17 +78,15 @@ class Job:
         )
 
 
-def insert_job(conn: Connection, spec: JobSpec, is_postgres: bool) -> bool:
+def insert_job(tx: Tx, spec: JobSpec, is_postgres: bool) -> bool:
     """Enqueue within the caller's transaction; False when a job with its key waits or runs.
     Workers are woken when the transaction commits (NOTIFY on PostgreSQL, in-process
     signals everywhere: see Database.write)."""
     now = utc_now()
-    cur = conn.execute(
-        text(
-            "INSERT INTO jobs (kind, queue, args_json, dedupe_key, subject, team_id, state, attempt, max_attempts, "
-            "run_at, created_at, updated_at) VALUES (:kind, :queue, :args, :key, :subject, :team, 'available', 0, "
-            ":max, :run_at, :now, :now) ON CONFLICT DO NOTHING"
-        ),
+    cur = tx.execute(
+        "INSERT INTO jobs (kind, queue, args_json, dedupe_key, subject, team_id, state, attempt, max_attempts, "
+        "run_at, created_at, updated_at) VALUES (:kind, :queue, :args, :key, :subject, :team, 'available', 0, "
+        ":max, :run_at, :now, :now) ON CONFLICT DO NOTHING",
         {
             "kind": spec.kind,
             "queue": spec.queue,
@@ -105,9 +101,9 @@ def insert_job(conn: Connection, spec: JobSpec, is_postgres: bool) -> bool:
     )
     if cur.rowcount != 1:
         return False
-    conn.info.setdefault(ENQUEUED, set()).add(spec.queue)
+    tx.info[ENQUEUED] = True
     if is_postgres:
-        conn.execute(text("SELECT pg_notify(:channel, :queue)"), {"channel": NOTIFY_CHANNEL, "queue": spec.queue})
+        tx.execute("SELECT pg_notify(:channel, :queue)", {"channel": NOTIFY_CHANNEL, "queue": spec.queue})
     return True
 
 
@@ -117,48 +113,49 @@ def backoff_seconds(attempt: int, base: float = 2.0) -> float:
     return delay / 2 + random.uniform(0, delay / 2)
 
 
+_READY = "((state = 'available' AND run_at <= :now) OR (state = 'running' AND locked_until < :now))"
+
+
 class JobStore:
     def __init__(self, db: Database):
         self.db = db
 
     def enqueue(self, spec: JobSpec) -> bool:
-        with self.db.write() as conn:
-            return insert_job(conn, spec, self.db.is_postgres)
+        with self.db.write() as tx:
+            return insert_job(tx, spec, self.db.is_postgres)
 
     def has_ready(self, queues: Sequence[str]) -> bool:
         """A cheap read before the claiming write: is anything there to take?"""
-        statement = text(
-            "SELECT 1 FROM jobs WHERE queue IN :queues AND ((state = 'available' AND run_at <= :now) "
-            "OR (state = 'running' AND locked_until < :now)) LIMIT 1"
-        ).bindparams(bindparam("queues", expanding=True))
-        with self.db.read() as conn:
-            return conn.execute(statement, {"queues": list(queues), "now": utc_now()}).first() is not None
+        with self.db.read() as tx:
+            found = tx.first(
+                f"SELECT 1 FROM jobs WHERE queue IN :queues AND {_READY} LIMIT 1",
+                {"queues": list(queues), "now": utc_now()},
+            )
+        return found is not None
 
     def claim(self, worker_id: str, queues: Sequence[str], lease_seconds: float, limit: int = 1) -> list[Job]:
         """Take up to `limit` ready jobs (or jobs whose lease lapsed) for this worker."""
         lock = " FOR UPDATE SKIP LOCKED" if self.db.is_postgres else ""
-        statement = text(
-            "UPDATE jobs SET state = 'running', locked_by = :me, locked_until = :until, attempt = attempt + 1, "
-            "updated_at = :now WHERE id IN (SELECT id FROM jobs WHERE queue IN :queues AND "
-            "((state = 'available' AND run_at <= :now) OR (state = 'running' AND locked_until < :now)) "
-            f"ORDER BY run_at, id LIMIT :limit{lock}) RETURNING *"
-        ).bindparams(bindparam("queues", expanding=True))
-        params = {
-            "me": worker_id,
-            "until": seconds_from_now(lease_seconds),
-            "now": utc_now(),
-            "queues": list(queues),
-            "limit": limit,
-        }
-        with self.db.write() as conn:
-            rows = [dict(r._mapping) for r in conn.execute(statement, params)]
+        with self.db.write() as tx:
+            rows = tx.rows(
+                "UPDATE jobs SET state = 'running', locked_by = :me, locked_until = :until, attempt = attempt + 1, "
+                f"updated_at = :now WHERE id IN (SELECT id FROM jobs WHERE queue IN :queues AND {_READY} "
+                f"ORDER BY run_at, id LIMIT :limit{lock}) RETURNING *",
+                {
+                    "me": worker_id,
+                    "until": seconds_from_now(lease_seconds),
+                    "now": utc_now(),
+                    "queues": list(queues),
+                    "limit": limit,
+                },
+            )
         return [Job.from_row(r) for r in sorted(rows, key=lambda r: int(r["id"]))]
 
     def renew(self, worker_id: str, lease_seconds: float) -> int:
         """Extend the lease of every job this worker runs (its heartbeat)."""
-        with self.db.write() as conn:
-            cur = conn.execute(
-                text("UPDATE jobs SET locked_until = :until WHERE locked_by = :me AND state = 'running'"),
+        with self.db.write() as tx:
+            cur = tx.execute(
+                "UPDATE jobs SET locked_until = :until WHERE locked_by = :me AND state = 'running'",
                 {"until": seconds_from_now(lease_seconds), "me": worker_id},
             )
             return int(cur.rowcount)
@@ -174,13 +171,11 @@ class JobStore:
             self._finish(job, worker_id, "failed", error)
             return "failed"
         delay = backoff_seconds(job.attempt) if retry_in is None else retry_in
-        with self.db.write() as conn:
-            conn.execute(
-                text(
-                    "UPDATE jobs SET state = 'available', run_at = :run_at, locked_by = NULL, locked_until = NULL, "
-                    "last_error = :error, updated_at = :now, attempt = attempt - :refund "
-                    "WHERE id = :id AND locked_by = :me AND state = 'running'"
-                ),
+        with self.db.write() as tx:
+            tx.execute(
+                "UPDATE jobs SET state = 'available', run_at = :run_at, locked_by = NULL, locked_until = NULL, "
+                "last_error = :error, updated_at = :now, attempt = attempt - :refund "
+                "WHERE id = :id AND locked_by = :me AND state = 'running'",
                 {
                     "run_at": seconds_from_now(delay),
                     "error": error[:2000],
@@ -190,7 +185,7 @@ class JobStore:
                     "refund": 1 if retry_in is not None else 0,  # a requested delay is not a failure
                 },
             )
-            conn.info.setdefault(ENQUEUED, set()).add(job.queue)
+            tx.info[ENQUEUED] = True
         return "retry"
 
     def abandon(self, job: Job, worker_id: str, reason: str) -> bool:
@@ -199,38 +194,32 @@ class JobStore:
 
     def release(self, worker_id: str) -> int:
         """Give back every job this worker holds (a graceful stop): others take them now."""
-        with self.db.write() as conn:
-            cur = conn.execute(
-                text(
-                    "UPDATE jobs SET state = 'available', locked_by = NULL, locked_until = NULL, run_at = :now, "
-                    "attempt = attempt - 1, updated_at = :now WHERE locked_by = :me AND state = 'running'"
-                ),
+        with self.db.write() as tx:
+            cur = tx.execute(
+                "UPDATE jobs SET state = 'available', locked_by = NULL, locked_until = NULL, run_at = :now, "
+                "attempt = attempt - 1, updated_at = :now WHERE locked_by = :me AND state = 'running'",
                 {"now": utc_now(), "me": worker_id},
             )
             if self.db.is_postgres and cur.rowcount:
-                conn.execute(text("SELECT pg_notify(:c, 'any')"), {"c": NOTIFY_CHANNEL})
+                tx.execute("SELECT pg_notify(:c, 'any')", {"c": NOTIFY_CHANNEL})
             return int(cur.rowcount)
 
     def _finish(self, job: Job, worker_id: str, state: str, error: str | None) -> bool:
-        with self.db.write() as conn:
-            cur = conn.execute(
-                text(
-                    "UPDATE jobs SET state = :state, finished_at = :now, updated_at = :now, locked_by = NULL, "
-                    "locked_until = NULL, last_error = COALESCE(:error, last_error) "
-                    "WHERE id = :id AND locked_by = :me AND state = 'running'"
-                ),
+        with self.db.write() as tx:
+            cur = tx.execute(
+                "UPDATE jobs SET state = :state, finished_at = :now, updated_at = :now, locked_by = NULL, "
+                "locked_until = NULL, last_error = COALESCE(:error, last_error) "
+                "WHERE id = :id AND locked_by = :me AND state = 'running'",
                 {"state": state, "now": utc_now(), "error": error, "id": job.id, "me": worker_id},
             )
-            return cur.rowcount == 1
+            return bool(cur.rowcount == 1)
 
     def cancel_waiting(self, *, team_id: str) -> int:
         """Cancel every job of a workspace that has not started (an uninstall)."""
-        with self.db.write() as conn:
-            cur = conn.execute(
-                text(
-                    "UPDATE jobs SET state = 'cancelled', updated_at = :now, finished_at = :now "
-                    "WHERE state = 'available' AND team_id = :team"
-                ),
+        with self.db.write() as tx:
+            cur = tx.execute(
+                "UPDATE jobs SET state = 'cancelled', updated_at = :now, finished_at = :now "
+                "WHERE state = 'available' AND team_id = :team",
                 {"now": utc_now(), "team": team_id},
             )
             return int(cur.rowcount)
@@ -238,23 +227,19 @@ class JobStore:
     def recent(self, limit: int = 50, state: str | None = None) -> list[Job]:
         """The latest jobs, newest first (for operators: `replica-bot jobs`)."""
         where = "WHERE state = :state " if state else ""
-        with self.db.read() as conn:
-            rows = conn.execute(
-                text(f"SELECT * FROM jobs {where}ORDER BY id DESC LIMIT :limit"), {"state": state, "limit": limit}
-            )
-            return [Job.from_row(dict(r._mapping)) for r in rows]
+        with self.db.read() as tx:
+            rows = tx.rows(f"SELECT * FROM jobs {where}ORDER BY id DESC LIMIT :limit", {"state": state, "limit": limit})
+        return [Job.from_row(r) for r in rows]
 
     def counts(self) -> dict[str, int]:
-        with self.db.read() as conn:
-            return {
-                row[0]: int(row[1]) for row in conn.execute(text("SELECT state, COUNT(*) FROM jobs GROUP BY state"))
-            }
+        with self.db.read() as tx:
+            return {str(row[0]): int(row[1]) for row in tx.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state")}
 
     def purge_finished(self, older_than_seconds: float) -> int:
         """Delete done/failed/cancelled jobs older than this (their history has served)."""
-        with self.db.write() as conn:
-            cur = conn.execute(
-                text("DELETE FROM jobs WHERE state IN ('done', 'failed', 'cancelled') AND finished_at < :cutoff"),
+        with self.db.write() as tx:
+            cur = tx.execute(
+                "DELETE FROM jobs WHERE state IN ('done', 'failed', 'cancelled') AND finished_at < :cutoff",
                 {"cutoff": seconds_ago(older_than_seconds)},
             )
             return int(cur.rowcount)

@@ -10,9 +10,8 @@ adopted: its migrations m001–m004 built exactly the schema of m001 here.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
-
-from .engine import Database
+from .engine import Database, Tx
+from .records import utc_now
 
 # pg_advisory_xact_lock key: any constant unique to this application ("replica!" in ASCII).
 MIGRATION_LOCK_KEY = 0x7265706C69636121
@@ -153,46 +152,35 @@ def apply(db: Database) -> list[str]:
     """Apply every migration not yet applied; returns the names applied now."""
     words = _DIALECT_WORDS[db.dialect]
     applied_now: list[str] = []
-    with db.write() as conn:
+    with db.write() as tx:
         if db.is_postgres:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        conn.execute(text("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT)"))
-        done = {row[0] for row in conn.execute(text("SELECT name FROM schema_migrations"))}
-        if not done and not db.is_postgres and _legacy_complete(conn):
-            _record(conn, "m001_initial")
+            tx.execute("SELECT pg_advisory_xact_lock(:key)", {"key": MIGRATION_LOCK_KEY})
+        tx.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+        done = set(tx.scalars("SELECT name FROM schema_migrations"))
+        if not done and not db.is_postgres and _legacy_complete(tx):
+            _record(tx, "m001_initial")
             done.add("m001_initial")
         for name, statements in MIGRATIONS:
             if name in done:
                 continue
             for statement in statements:
-                conn.execute(text(statement.format(**words)))
-            _record(conn, name)
+                tx.execute(statement.format(**words))
+            _record(tx, name)
             applied_now.append(name)
     return applied_now
 
 
-def _record(conn: Connection, name: str) -> None:
-    conn.execute(
-        text("INSERT INTO schema_migrations (name, applied_at) VALUES (:name, :at)"),
-        {"name": name, "at": _now()},
-    )
+def _record(tx: Tx, name: str) -> None:
+    tx.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (:name, :at)", {"name": name, "at": utc_now()})
 
 
-def _legacy_complete(conn: Connection) -> bool:
-    exists = conn.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'"))
-    if exists.first() is None:
+def _legacy_complete(tx: Tx) -> bool:
+    if tx.first("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'") is None:
         return False
-    rows = conn.execute(text("SELECT name FROM _sqlite_migrations WHERE migration_set = 'replica-bot'"))
-    names = {row[0] for row in rows}
+    names = set(tx.scalars("SELECT name FROM _sqlite_migrations WHERE migration_set = 'replica-bot'"))
     if names and not names >= _LEGACY:
         raise RuntimeError(
             f"this database was made by an older replica-bot that never finished its migrations ({sorted(names)}); "
             "start that version once to finish them"
         )
     return bool(names)
-
-
-def _now() -> str:
-    from .records import utc_now
-
-    return utc_now()

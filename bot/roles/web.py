@@ -51,6 +51,7 @@ class WebRole:
         self._stop: Callable[[], None] | None = None
 
     def start(self) -> WebRole:
+        self._db.warm(HTTP_THREADS)
         if self._settings.socket_mode:
             self._start_socket_mode()
         else:

@@ -55,6 +55,8 @@ class WorkerRole:
         self._listener = JobListener(s.repo.db.target, s.repo.db.wakeup) if s.repo.db.is_postgres else None
 
     def start(self) -> WorkerRole:
+        settings = self._flow.s.settings
+        self._flow.s.repo.db.warm(settings.worker_photo_threads + settings.worker_io_threads + 2)
         # Photos accepted before jobs existed, or by a version that lost them, get their jobs.
         threading.Thread(target=self._flow.guarded, args=(self._flow.resume_intake,), daemon=True).start()
         if self._listener is not None:

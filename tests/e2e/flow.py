@@ -43,7 +43,19 @@ def checklist_ts(slack: FakeSlack, thread_ts: str, timeout: float = 20) -> str:
 
 
 def ready_update(slack: FakeSlack, ts: str, timeout: float = 20) -> dict:
-    return wait_for(lambda: next((u for u in updates_of(slack, ts) if block_of(u, "draft_actions")), None), timeout)
+    """The offer on the checklist message `ts`: an edit of it, or the message itself when it
+    was first posted with the offer (the "Checking…" step was cut short by a crash)."""
+
+    def offer() -> dict | None:
+        for update in updates_of(slack, ts):
+            if block_of(update, "draft_actions"):
+                return update
+        for call in slack.calls_to("chat.postMessage"):
+            if call.response.get("ts") == ts and block_of(call.args, "draft_actions"):
+                return call.args
+        return None
+
+    return wait_for(offer, timeout)
 
 
 def upload(bot: BotProcess, slack: FakeSlack, n: int, event_id: str | None = None) -> str:

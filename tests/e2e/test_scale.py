@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from storage import Database
 from tests import photo_samples
@@ -38,15 +37,15 @@ class Cluster:
         self.db = Database(database_url)
         self.procs: list[BotProcess] = []
 
-    def launch(self, role: str, name: str) -> BotProcess:
-        env = {**self.env, "PORT": str(free_port())}
+    def launch(self, role: str, name: str, **extra: str) -> BotProcess:
+        env = {**self.env, "PORT": str(free_port()), **extra}
         bot = BotProcess(env, self.tmp / f"{name}.log", role=role).launch()
         self.procs.append(bot)
         return bot
 
     def query(self, sql: str, **params: object) -> list[tuple]:
-        with self.db.read() as conn:
-            return [tuple(r) for r in conn.execute(text(sql), params)]
+        with self.db.read() as tx:
+            return [tuple(r) for r in tx.execute(sql, params).fetchall()]
 
     def process_id(self, bot: BotProcess) -> str:
         assert bot.proc is not None
@@ -193,3 +192,37 @@ def test_poller_takeover_when_its_holder_dies(cluster: Cluster, fake_slack: Fake
     wait_for(lambda: ready_notices(fake_slack, "1720000000.000100"))
     assert cluster.query("SELECT holder FROM leases WHERE name = 'scheduler'")[0][0] == survivor_id
     print(f"\npoller takeover: polling resumed {resumed:.2f} s after SIGKILL (lease {LEASE} s)")
+
+
+def test_sigterm_gives_back_a_running_job_and_exits_within_30_s(
+    cluster: Cluster, fake_slack: FakeSlack, fake_tavus: FakeTavus
+) -> None:  # type: ignore[no-untyped-def]
+    web = cluster.launch("web", "web")
+    # This worker stalls inside the create job (after the S3 upload, before Tavus) ...
+    stuck = cluster.launch("worker", "stuck", REPLICA_BOT_FAILPOINTS="after_s3_upload:sleep=60")
+    for bot in (web, stuck):
+        bot.wait_ready()
+    stuck_id = cluster.process_id(stuck)
+    web.send_command("voice anna")
+    file_obj = fake_slack.add_file("F0TERM", "me.jpg", photo_samples.headshot_jpeg())
+    web.send_event(file_share_event(file_obj, ts="1730000000.000100"), "EvTerm")
+    checklist = checklist_ts(fake_slack, "1730000000.000100")
+    create = block_of(ready_update(fake_slack, checklist), "draft_actions")["elements"][0]  # type: ignore[index]
+    web.click("create_replica", create["value"], checklist)
+    wait_for(
+        lambda: cluster.query("SELECT id FROM jobs WHERE kind = 'create_replica' AND locked_by = :w", w=stuck_id),
+        timeout=20,
+    )
+    # ... and is told to stop: it waits for the job, gives it back, and exits in time.
+    stuck.proc.terminate()  # type: ignore[union-attr]
+    stopped = time.monotonic()
+    assert stuck.proc.wait(35) == 0  # type: ignore[union-attr]
+    took = time.monotonic() - stopped
+    assert took < 30, took
+    (state,) = cluster.query("SELECT state FROM jobs WHERE kind = 'create_replica'")[0]
+    assert state == "available"  # given back, for the next worker
+    # Another worker finishes it: one replica, announced.
+    cluster.launch("worker", "other").wait_ready()
+    wait_for(lambda: any("Training started" in u["text"] for u in updates_of(fake_slack, checklist)), timeout=30)
+    assert len(fake_tavus.replicas) == 1 and fake_tavus.requests["POST /v2/replicas"] == 1
+    print(f"\nSIGTERM with a job running: exited after {took:.1f} s")

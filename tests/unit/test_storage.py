@@ -137,10 +137,8 @@ def test_processes_starting_together_apply_each_migration_once(database_url: str
     assert [p.returncode for p in procs] == [0] * 6, errors
     repo = Repository(database_url)
     assert all(repo.get_voice("T", f"U{i}") == "anna" for i in range(6))
-    from sqlalchemy import text
-
-    with repo.db.read() as conn:
-        names = [row[0] for row in conn.execute(text("SELECT name FROM schema_migrations"))]
+    with repo.db.read() as tx:
+        names = tx.scalars("SELECT name FROM schema_migrations")
     assert sorted(names) == sorted(set(names)) and "m001_initial" in names
 
 

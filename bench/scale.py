@@ -1,0 +1,159 @@
+"""Benchmarks of the split roles: web acks under bursts, worker throughput, event → checklist.
+
+Everything runs on 127.0.0.1 with the real `python -m bot web` / `worker` processes, the
+fake Slack and Tavus from tests/, moto's S3 server, and (for PostgreSQL) a server started
+from this machine's binaries, as the tests do.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from bench.common import table, twelve_megapixel
+from bench.live import Rig, ack_latency, rig
+from tests.e2e.flow import checklist_ts, ready_update
+from tests.e2e.harness import BotProcess, bot_env, database_env, file_share_event, free_port
+from tests.pg import PostgresServer
+
+
+@contextmanager
+def databases(quick: bool) -> Iterator[dict[str, object]]:
+    """The engines to measure: a SQLite file, and a PostgreSQL server of our own."""
+    server = PostgresServer().start()
+    try:
+        yield {"SQLite": None, "PostgreSQL": server}
+    finally:
+        server.stop()
+
+
+def database_for(r: Rig, engine: object, name: str) -> str:
+    if isinstance(engine, PostgresServer):
+        return engine.new_database()
+    return str(r.tmp / f"{name}.db")
+
+
+def launch(r: Rig, database: str, role: str, name: str, **extra: str) -> BotProcess:
+    env = bot_env(
+        r.tmp,
+        r.slack.api_url,
+        r.tavus.url,
+        r.s3_url,
+        r.bucket,
+        POLL_INTERVAL_SECONDS="300",
+        DOWNLOAD_MAX_BYTES=str(50 * 2**20),
+        PORT=str(free_port()),
+        **database_env(database),
+        **extra,
+    )
+    return BotProcess(env, r.tmp / f"{name}.log", role=role).launch()
+
+
+def stop_all(bots: list[BotProcess]) -> None:
+    for bot in bots:
+        bot.kill()
+
+
+def send_photos(r: Rig, web: BotProcess, photo: bytes, count: int, prefix: str) -> list[str]:
+    threads = []
+    for i in range(count):
+        obj = r.slack.add_file(f"F0{prefix}{i}", "big.jpg", photo)
+        thread = f"19{prefix}{i:06d}.0001"
+        web.send_event(file_share_event(obj, ts=thread), f"Ev{prefix}{i}")
+        threads.append(thread)
+    return threads
+
+
+def wait_offers(r: Rig, threads: list[str], timeout: float) -> None:
+    for thread in threads:
+        ready_update(r.slack, checklist_ts(r.slack, thread, timeout), timeout)
+
+
+def throughput(r: Rig, database: str, photo: bytes, workers: int, count: int, tag: str) -> float:
+    """Photos checked per minute: `count` 12 MP photos arrive at once, until the last offer."""
+    web = launch(r, database, "web", f"tp-web-{tag}")
+    bots = [web, *[launch(r, database, "worker", f"tp-worker-{tag}-{i}") for i in range(workers)]]
+    try:
+        for bot in bots:
+            bot.wait_ready()
+        started = time.perf_counter()
+        threads = send_photos(r, web, photo, count, f"T{tag}")
+        wait_offers(r, threads, 300)
+        return count / ((time.perf_counter() - started) / 60)
+    finally:
+        stop_all(bots)
+
+
+def event_to_checklist(r: Rig, database: str, photo: bytes, repeat: int, tag: str, split: bool) -> list[float]:
+    """ms from sending a file_share event to the checklist with its offer, one photo at a time."""
+    if split:
+        bots = [launch(r, database, "web", f"ec-web-{tag}"), launch(r, database, "worker", f"ec-worker-{tag}")]
+    else:
+        bots = [launch(r, database, "run", f"ec-all-{tag}")]
+    web = bots[0]
+    try:
+        for bot in bots:
+            bot.wait_ready()
+        times = []
+        for i in range(repeat + 1):
+            started = time.perf_counter()
+            wait_offers(r, send_photos(r, web, photo, 1, f"E{tag}{i}x"), 60)
+            if i:  # the first one warms the process up
+                times.append((time.perf_counter() - started) * 1000)
+        return times
+    finally:
+        stop_all(bots)
+
+
+def web_acks(r: Rig, database: str, n: int, rounds: int, tag: str) -> list[list[object]]:
+    web = launch(r, database, "web", f"ack-web-{tag}")
+    try:
+        web.wait_ready()
+        rows = ack_latency(r, web, n, rounds, name=f"web role ({tag})")
+    finally:
+        web.kill()
+    return rows
+
+
+def run(quick: bool) -> str:
+    n, rounds = (30, 1) if quick else (100, 5)
+    count, repeat = (4, 3) if quick else (20, 10)
+    photo = twelve_megapixel()
+    ack_rows: list[list[object]] = []
+    rows: list[list[object]] = []
+    with rig() as r, databases(quick) as engines:
+        for tag, engine in engines.items():
+            ack_rows += web_acks(r, database_for(r, engine, f"ack-{tag}"), n, rounds, tag)
+            per_minute = {
+                w: throughput(r, database_for(r, engine, f"tp{w}-{tag}"), photo, w, count, f"{tag}{w}") for w in (1, 2)
+            }
+            split = event_to_checklist(r, database_for(r, engine, f"ec-{tag}"), photo, repeat, tag, split=True)
+            alone = event_to_checklist(r, database_for(r, engine, f"ea-{tag}"), photo, repeat, f"{tag}a", split=False)
+            rows.append(
+                [
+                    tag,
+                    f"{per_minute[1]:.0f}",
+                    f"{per_minute[2]:.0f} ({per_minute[2] / per_minute[1]:.2f}×)",
+                    f"{statistics.median(split):.0f} ms (max {max(split):.0f})",
+                    f"{statistics.median(alone):.0f} ms",
+                ]
+            )
+    acks = table(["benchmark", "size", "median / p50", "p99 / peak", "ratio / target"], ack_rows)
+    work = table(
+        [
+            "database",
+            f"photos/min, 1 worker ({count} × 12 MP)",
+            "photos/min, 2 workers",
+            f"event → checklist p50, web + worker ({repeat})",
+            "same, one process",
+        ],
+        rows,
+    )
+    return f"{acks}\n\n{work}"
+
+
+if __name__ == "__main__":
+    print(run("--quick" in sys.argv))

@@ -1,0 +1,123 @@
+"""Jobs as rows and leases, on SQLite and on a real PostgreSQL: claim once, lease, take over."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from storage import Database, Repository
+from storage.jobs import JobSpec, JobStore
+from storage.leases import Leases
+
+
+def fresh(database_url: str) -> tuple[Database, JobStore, Leases]:
+    db = Repository(database_url).db  # migrated
+    return db, JobStore(db), Leases(db)
+
+
+def test_a_job_is_claimed_by_one_worker_only(database_url: str) -> None:
+    db, jobs, _ = fresh(database_url)
+    for i in range(40):
+        assert jobs.enqueue(JobSpec("k", {"n": i}))
+    got: list[int] = []
+    lock = threading.Lock()
+
+    def worker(name: str) -> None:
+        store = JobStore(Database(database_url))
+        while True:
+            claimed = store.claim(name, ["default"], 30)
+            if not claimed:
+                return
+            with lock:
+                got.extend(j.args["n"] for j in claimed)
+            for job in claimed:
+                assert store.complete(job, name)
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(got) == list(range(40))  # every job once: none lost, none twice
+    assert jobs.counts() == {"done": 40}
+
+
+def test_a_dead_workers_job_is_taken_over_when_its_lease_lapses(database_url: str) -> None:
+    _, jobs, _ = fresh(database_url)
+    jobs.enqueue(JobSpec("k", {"n": 1}))
+    (held,) = jobs.claim("dead", ["default"], lease_seconds=1)
+    assert jobs.claim("alive", ["default"], 30) == []  # leased: nobody else gets it
+    time.sleep(2.1)
+    (again,) = jobs.claim("alive", ["default"], 30)
+    assert again.id == held.id and again.attempt == 2
+    assert not jobs.complete(held, "dead")  # the dead worker's late answer changes nothing
+    assert jobs.complete(again, "alive")
+
+
+def test_keys_dedupe_waiting_and_running_jobs_only(database_url: str) -> None:
+    _, jobs, _ = fresh(database_url)
+    assert jobs.enqueue(JobSpec("k", dedupe_key="check:s1"))
+    assert not jobs.enqueue(JobSpec("k", dedupe_key="check:s1"))  # one is waiting
+    (job,) = jobs.claim("w", ["default"], 30)
+    assert not jobs.enqueue(JobSpec("k", dedupe_key="check:s1"))  # one is running
+    jobs.complete(job, "w")
+    assert jobs.enqueue(JobSpec("k", dedupe_key="check:s1"))  # finished: a new one may start
+
+
+def test_failures_back_off_then_fail_and_a_requested_delay_costs_no_attempt(database_url: str) -> None:
+    _, jobs, _ = fresh(database_url)
+    jobs.enqueue(JobSpec("k", max_attempts=2))
+    (job,) = jobs.claim("w", ["default"], 30)
+    assert jobs.fail(job, "w", "later please", retry_in=0) == "retry"
+    (job,) = jobs.claim("w", ["default"], 30)
+    assert job.attempt == 1  # the requested delay was not an attempt
+    assert jobs.fail(job, "w", "boom") == "retry"
+    assert jobs.claim("w", ["default"], 30) == []  # backing off
+    time.sleep(2.2)
+    (job,) = jobs.claim("w", ["default"], 30)
+    assert jobs.fail(job, "w", "boom again") == "failed"
+    (recent,) = jobs.recent()
+    assert recent.state == "failed" and recent.last_error == "boom again"
+
+
+def test_release_gives_jobs_back_at_once(database_url: str) -> None:
+    _, jobs, _ = fresh(database_url)
+    jobs.enqueue(JobSpec("k"))
+    jobs.claim("stopping", ["default"], 300)
+    assert jobs.release("stopping") == 1
+    (job,) = jobs.claim("other", ["default"], 30)
+    assert job.attempt == 1  # a graceful stop is not a failed attempt
+
+
+def test_one_lease_holder_and_takeover_after_expiry(database_url: str) -> None:
+    _, _, leases = fresh(database_url)
+    assert leases.acquire("scheduler", "a", 1)
+    assert not leases.acquire("scheduler", "b", 1)
+    assert leases.acquire("scheduler", "a", 1)  # renewing
+    time.sleep(2.1)
+    assert leases.acquire("scheduler", "b", 1)  # a stopped renewing: b takes over
+    assert leases.holder("scheduler") == "b"
+    leases.release("scheduler", "b")
+    assert leases.acquire("scheduler", "a", 1)
+
+
+def test_a_dead_local_process_is_reaped(database_url: str) -> None:
+    _, jobs, leases = fresh(database_url)
+    leases.beat("ghost", "worker")
+    jobs.enqueue(JobSpec("k"))
+    jobs.claim("ghost", ["default"], 300)
+    leases.acquire("scheduler", "ghost", 300)
+    assert leases.reap_dead_local("me", pid_alive=lambda pid: True) == []
+    assert leases.reap_dead_local("me", pid_alive=lambda pid: False) == ["ghost"]
+    assert jobs.claim("me", ["default"], 30)  # its job is free now
+    assert leases.acquire("scheduler", "me", 30)  # and so is its lease
+
+
+def test_list_parameters_expand_on_both_engines(database_url: str) -> None:
+    db, jobs, _ = fresh(database_url)
+    for queue in ("a", "b", "c"):
+        jobs.enqueue(JobSpec("k", queue=queue))
+    with db.read() as tx:
+        assert sorted(tx.scalars("SELECT queue FROM jobs WHERE queue IN :qs", {"qs": ["a", "c"]})) == ["a", "c"]
+        assert tx.scalars("SELECT queue FROM jobs WHERE queue IN :qs", {"qs": []}) == []
+        assert tx.first("SELECT COUNT(*) FROM jobs WHERE kind LIKE '%k%'") == (3,)  # a literal %
