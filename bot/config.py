@@ -202,7 +202,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         reconcile_grace_seconds=r.integer("RECONCILE_GRACE_SECONDS", 120, 0, 86_400),
         job_lease_seconds=r.integer("JOB_LEASE_SECONDS", 60, 2, 3600),
         # Without PostgreSQL's NOTIFY, workers in other processes find new jobs by looking.
-        job_poll_seconds=r.number("JOB_POLL_SECONDS", 2.0 if r.env.get("DATABASE_URL") else 0.2, 0.05, 60.0),
+        job_poll_seconds=r.number("JOB_POLL_SECONDS", 2.0 if r.env.get("DATABASE_URL") else 0.05, 0.01, 60.0),
         worker_photo_threads=r.integer("WORKER_PHOTO_THREADS", max(1, min(4, os.cpu_count() or 1)), 1, 64),
         worker_io_threads=r.integer("WORKER_IO_THREADS", 4, 1, 64),
     )

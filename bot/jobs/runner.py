@@ -3,9 +3,10 @@
 Each lane is a few threads that take jobs from some queues: `photos` (downloads and photo
 checks: CPU-bound, one thread per core) and `default` (Slack replies, S3, Tavus: waiting on
 the network). A thread claims one job at a time, runs its kind's `perform`, and records
-the outcome; between jobs it waits for a wake-up (a commit in this process, PostgreSQL
-NOTIFY) or its poll interval. A heartbeat thread renews the leases of running jobs, so a
-job is taken over only when its process is gone.
+the outcome; between jobs it waits for a wake-up: a commit in this process, PostgreSQL
+NOTIFY, or the one watcher thread that looks for ready jobs every poll interval (how
+workers on SQLite hear of jobs other processes enqueued). A heartbeat thread renews the
+leases of running jobs, so a job is taken over only when its process is gone.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class JobRunner:
         self._threads: list[threading.Thread] = []
         self._busy = 0
         self._busy_lock = threading.Lock()
+        self._threads_count = sum(count for _, count in lanes.values())
 
     # --- lifecycle ----------------------------------------------------------------------
     def start(self) -> JobRunner:
@@ -78,6 +80,7 @@ class JobRunner:
                 thread.start()
                 self._threads.append(thread)
         threading.Thread(target=self._heartbeat, name="job-heartbeat", daemon=True).start()
+        threading.Thread(target=self._watch, name="job-watch", daemon=True).start()
         log.info("event=worker_ready worker=%s lanes=%s", self.id, ",".join(self._lanes))
         return self
 
@@ -107,7 +110,9 @@ class JobRunner:
                 log.exception("event=claim_failed worker=%s", self.id)
                 jobs = []
             if not jobs:
-                seen = self._db.wakeup.wait(seen, self._poll)
+                # The watcher looks for jobs every poll interval and wakes us; the timeout
+                # is only a safety net.
+                seen = self._db.wakeup.wait(seen, max(1.0, self._poll * 20))
                 continue
             for job in jobs:
                 self._run(job)
@@ -157,6 +162,16 @@ class JobRunner:
                 self._reap()
             except Exception:
                 log.exception("event=heartbeat_failed worker=%s", self.id)
+
+    def _watch(self) -> None:
+        """One cheap read per poll interval for the whole process, instead of one per thread."""
+        queues = tuple(q for queues, _ in self._lanes.values() for q in queues)
+        while not self._stopping.wait(self._poll):
+            try:
+                if self.store.has_ready(queues) and self._busy < self._threads_count:
+                    self._db.wakeup.notify()
+            except Exception:
+                log.exception("event=watch_failed worker=%s", self.id)
 
     def _reap(self) -> None:
         for dead in self.leases.reap_dead_local(self.id, pid_alive):
