@@ -226,3 +226,19 @@ def test_sigterm_gives_back_a_running_job_and_exits_within_30_s(
     wait_for(lambda: any("Training started" in u["text"] for u in updates_of(fake_slack, checklist)), timeout=30)
     assert len(fake_tavus.replicas) == 1 and fake_tavus.requests["POST /v2/replicas"] == 1
     print(f"\nSIGTERM with a job running: exited after {took:.1f} s")
+
+
+def test_healthz_answers_200_only_while_the_database_answers(
+    cluster: Cluster, database_url: str, postgres
+) -> None:  # type: ignore[no-untyped-def]
+    web = cluster.launch("web", "web").wait_ready()
+    assert web.http.get("/healthz").status_code == 200
+    if "://" not in database_url:
+        return  # a SQLite file cannot go away under a running process the way a server can
+    import psycopg
+
+    name = database_url.rsplit("/", 1)[1]
+    cluster.db.close()
+    with psycopg.connect(postgres.url(), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')  # the server drops every connection
+    wait_for(lambda: web.http.get("/healthz").status_code == 503, timeout=15)
