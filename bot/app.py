@@ -98,9 +98,7 @@ def run(settings: Settings, role: str = "all") -> None:
     # One process running both: jobs hold back while Slack requests are being answered.
     gauge = RequestGauge() if role == "all" else None
     worker = WorkerRole(workflow, role, gauge).start() if role != "web" else None
-    web = (
-        WebRole(build_app(services, workflow), settings, services.repo.db, gauge).start() if role != "worker" else None
-    )
+    web = WebRole(build_app(services, workflow), settings, services.repo, gauge).start() if role != "worker" else None
     log.info("event=started role=%s database=%s", role, settings.database_label)
     stop = threading.Event()
 

@@ -18,6 +18,8 @@ MIN_PRESIGN_TTL_SECONDS = 86_400
 MAX_PRESIGN_TTL_SECONDS = 604_800
 DEFAULT_PRESIGN_TTL_SECONDS = 172_800
 DEFAULT_POLL_INTERVAL_SECONDS = 300
+# With Tavus calling back, polling is only the safety net for a lost callback.
+DEFAULT_POLL_INTERVAL_WITH_CALLBACKS = 1800
 
 
 class ConfigError(Exception):
@@ -56,6 +58,12 @@ class Settings:
     job_poll_seconds: float
     worker_photo_threads: int
     worker_io_threads: int
+    public_base_url: str | None  # where Slack (OAuth) and Tavus (callbacks) reach the web role
+
+    @property
+    def callbacks(self) -> bool:
+        """Tavus calls back when training ends (it needs a public URL to reach us)."""
+        return self.public_base_url is not None
 
     @property
     def socket_mode(self) -> bool:
@@ -171,6 +179,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if not slack_api_url.endswith("/"):
         slack_api_url += "/"
     sse = r.env.get("S3_SSE")
+    public_url = (r.url("PUBLIC_BASE_URL", None) or "").rstrip("/") or None
     settings = Settings(
         slack_bot_token=bot_token,
         # Socket Mode does not sign requests; HTTP mode cannot run without the secret.
@@ -187,7 +196,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         aws_region=(r.env.get("AWS_REGION") or r.env.get("AWS_DEFAULT_REGION") or "us-east-1"),
         database_path=r.text("DATABASE_PATH", required=False, default="replica-bot.db"),
         database_url=r.database_url("DATABASE_URL"),
-        poll_interval_seconds=r.integer("POLL_INTERVAL_SECONDS", DEFAULT_POLL_INTERVAL_SECONDS, 1, 86_400),
+        poll_interval_seconds=r.integer(
+            "POLL_INTERVAL_SECONDS",
+            DEFAULT_POLL_INTERVAL_WITH_CALLBACKS if public_url else DEFAULT_POLL_INTERVAL_SECONDS,
+            1,
+            86_400,
+        ),
         presign_ttl_seconds=r.integer(
             "PRESIGN_TTL_SECONDS",
             DEFAULT_PRESIGN_TTL_SECONDS,
@@ -205,6 +219,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         job_poll_seconds=r.number("JOB_POLL_SECONDS", 2.0 if r.env.get("DATABASE_URL") else 0.05, 0.01, 60.0),
         worker_photo_threads=r.integer("WORKER_PHOTO_THREADS", max(1, min(4, os.cpu_count() or 1)), 1, 64),
         worker_io_threads=r.integer("WORKER_IO_THREADS", 4, 1, 64),
+        public_base_url=public_url,
     )
     if r.problems:
         raise ConfigError(r.problems)

@@ -81,5 +81,5 @@ class SlackFileDownloader:
     def _too_large(self) -> str:
         return (
             f"the file is larger than {self._max_bytes / 1_000_000:.0f} MB; "
-            "a headshot photo needs far less. Please send a smaller JPEG or PNG."
+            "a headshot photo needs far less. Please send a smaller photo."
         )

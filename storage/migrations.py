@@ -143,6 +143,19 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "ALTER TABLE outbox ADD COLUMN sending_by TEXT",
         ],
     ),
+    (
+        "m003_callback_tokens",
+        [
+            # Tavus calls back to a URL holding a random token; only its SHA-256 is kept. One
+            # row per create attempt: a retried create gets a new token, and both stay valid.
+            """CREATE TABLE callback_tokens (
+                token_hash TEXT PRIMARY KEY,
+                submission_id TEXT NOT NULL,
+                created_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX idx_callback_tokens_submission ON callback_tokens (submission_id)",
+        ],
+    ),
 ]
 # sqlite-utils migration names (replica-bot before PostgreSQL) that m001 above contains.
 _LEGACY = {"m001_initial", "m002_resumable_intake_and_notices", "m003_names_and_deletion", "m004_home_seen"}

@@ -162,6 +162,23 @@ class Repository(PeopleStore, OutboxStore):
         with self.db.write() as tx:
             tx.execute("DELETE FROM photos WHERE submission_id = :id", {"id": submission_id})
 
+    # --- Tavus callback tokens (hashes only) --------------------------------------------
+    def add_callback_token(self, submission_id: str, token_hash: str) -> None:
+        with self.db.write() as tx:
+            tx.execute(
+                "INSERT INTO callback_tokens (token_hash, submission_id, created_at) VALUES (:h, :s, :at)",
+                {"h": token_hash, "s": submission_id, "at": utc_now()},
+            )
+
+    def submission_for_callback(self, token_hash: str) -> Submission | None:
+        with self.db.read() as tx:
+            rows = tx.rows(
+                "SELECT s.* FROM submissions s JOIN callback_tokens t ON t.submission_id = s.id "
+                "WHERE t.token_hash = :h",
+                {"h": token_hash},
+            )
+        return Submission.from_row(rows[0]) if rows else None
+
     # --- the outbox, atomically with a state change ---------------------------------------
     def transition_with_notice(
         self,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from tests import photo_samples
+from tests import photo_formats, photo_samples
 from tests.photo_samples import astronaut, encode
 
 
@@ -82,11 +82,15 @@ def build() -> list[CorpusFile]:
         CorpusFile("PNG named .jpg", "really-a-png.jpg", png, "image/jpeg", expect="ready"),
         CorpusFile("GIF", "me.gif", encode(_headshot(), "GIF"), "image/gif", expect="format", words="GIF"),
         CorpusFile("animated GIF", "anim.gif", _animated_gif(), "image/gif", expect="format", words="GIF"),
-        CorpusFile("WebP", "me.webp", encode(_headshot(), "WEBP"), "image/webp", expect="format", words="WebP"),
-        CorpusFile("BMP", "me.bmp", encode(_headshot(), "BMP"), "image/bmp", expect="format", words="BMP"),
-        CorpusFile("TIFF", "me.tiff", encode(_headshot(), "TIFF"), "image/tiff", expect="format", words="TIFF"),
-        CorpusFile("HEIC", "IMG_0001.HEIC", _iso_media(b"heic"), "image/heic", expect="format", words="HEIC"),
-        CorpusFile("AVIF", "me.avif", _iso_media(b"avif"), "image/avif", expect="format", words="AVIF"),
+        CorpusFile("WebP", "me.webp", encode(_headshot(), "WEBP"), "image/webp", words="WebP"),
+        CorpusFile(
+            "animated WebP", "anim.webp", photo_formats.webp_animated(), "image/webp", expect="format", words="WebP"
+        ),
+        CorpusFile("BMP", "me.bmp", encode(_headshot(), "BMP"), "image/bmp", words="BMP"),
+        CorpusFile("TIFF", "me.tiff", encode(_headshot(), "TIFF"), "image/tiff", words="TIFF"),
+        CorpusFile("HEIC", "IMG_0001.HEIC", photo_formats.heic_rotated(), "image/heic", words="HEIC"),
+        CorpusFile("AVIF", "me.avif", photo_formats.avif(), "image/avif", words="AVIF"),
+        CorpusFile("HEIC header, no image", "IMG_0002.HEIC", _iso_media(b"heic"), "image/heic", expect="unreadable"),
         CorpusFile(
             "SVG",
             "me.svg",

@@ -19,7 +19,8 @@ COMMANDS_HELP = (
     ("delete <replica_id>", "delete one of your replicas at Tavus"),
 )
 PHOTO_RULES = (
-    "JPEG or PNG, at least 512×512, one adult facing the camera, head and shoulders in frame, "
+    "a still photo (JPEG, PNG, HEIC, AVIF, WebP, TIFF or BMP; I convert it to JPEG for Tavus), at least "
+    "512×512, one adult facing the camera, head and shoulders in frame, "
     "even light, no glasses, hats or anything over the face."
 )
 

@@ -23,7 +23,15 @@ from .base import (
     section,
 )
 
-ICONS = {"pass": ":white_check_mark:", "fail": ":x:", "warn": ":warning:", "info": ":bulb:"}
+ICONS = {
+    "pass": ":white_check_mark:",
+    "fail": ":x:",
+    "warn": ":warning:",
+    "info": ":bulb:",
+    "news": ":information_source:",
+}
+# Info findings that are news about this photo (shown in the checklist), not reminders.
+NEWS_CODES = frozenset({"converted"})
 
 
 # --- the photo thread --------------------------------------------------------------------
@@ -43,18 +51,19 @@ def _finding_line(f: dict[str, Any]) -> str:
 
 def checklist_blocks(findings: list[dict[str, Any]], passed: list[str]) -> list[dict[str, Any]]:
     lines = [_finding_line(f) for f in findings if f["severity"] in {"fail", "warn"}]
+    lines += [f"{ICONS['news']} {escape(f['message'])}" for f in findings if f["code"] in NEWS_CODES]
     passed_line = ", ".join(_PASSED_TEXT.get(name, name) for name in passed)
     if passed_line:
         lines.append(f"{ICONS['pass']} Passed: {passed_line}.")
     blocks = [section("*Photo checklist*\n" + "\n".join(lines), block_id="checklist")]
-    reminders = [f["message"] for f in findings if f["severity"] == "info"]
+    reminders = [f["message"] for f in findings if f["severity"] == "info" and f["code"] not in NEWS_CODES]
     if reminders:
         blocks.append(context(f"{ICONS['info']} " + " ".join(reminders)))
     return blocks
 
 
 _PASSED_TEXT = {
-    "format": "JPEG or PNG",
+    "format": "a photo format Tavus takes (or one I convert)",
     "resolution": "at least 512×512",
     "face": "a face is visible",
     "people": "one person",

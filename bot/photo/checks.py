@@ -15,40 +15,17 @@ from .analysis import Analyzer, default_analyzer
 from .decode import DecodedPhoto, UnreadableImage, UnsupportedPhoto, decode
 from .face_checks import FACE_CHECKS, FaceContext
 from .findings import Finding, PhotoReport, Severity
-from .thresholds import ACCEPTED_FORMATS, MIN_ANALYSIS_SIDE_PX, MIN_SIDE_PX
+from .thresholds import MIN_ANALYSIS_SIDE_PX, MIN_SIDE_PX
 
 Check = Callable[[DecodedPhoto], list[Finding]]
 
-_FORMAT_NAMES = {
-    "JPEG": "JPEG",
-    "PNG": "PNG",
-    "GIF": "GIF",
-    "WEBP": "WebP",
-    "BMP": "BMP",
-    "TIFF": "TIFF",
-    "HEIF": "HEIC/HEIF",
-    "MPO": "MPO (multi-picture JPEG)",
-}
-
-
-def format_name(pillow_format: str) -> str:
-    return _FORMAT_NAMES.get(pillow_format, pillow_format)
-
 
 def check_format(photo: DecodedPhoto) -> list[Finding]:
-    if photo.image_format in ACCEPTED_FORMATS:
+    """Any still photo format we can convert passes; what was converted is said, as news."""
+    if not photo.notes:
         return []
-    name = format_name(photo.image_format)
-    return [
-        Finding(
-            code="format",
-            severity=Severity.FAIL,
-            message=f"The file is a {name} image; Tavus accepts only JPEG or PNG.",
-            advice="Export or save the photo as JPEG (or PNG) and upload that file.",
-            measured=name,
-            threshold="JPEG or PNG",
-        )
-    ]
+    text = "; ".join(photo.notes)
+    return [Finding(code="converted", severity=Severity.INFO, message=text[0].upper() + text[1:] + ".")]
 
 
 def check_resolution(photo: DecodedPhoto) -> list[Finding]:
@@ -102,11 +79,10 @@ def check_photo(
             Finding(
                 code="format",
                 severity=Severity.FAIL,
-                message=f"The file is {exc.kind}; Tavus accepts only JPEG or PNG.",
-                advice="Export it as JPEG (on an iPhone: Settings → Camera → Formats → Most Compatible, "
-                "or share the photo to Files as JPEG) and upload that.",
+                message=f"The file is {exc.kind}, not a still photo I can use.",
+                advice=exc.advice,
                 measured=exc.kind,
-                threshold="JPEG or PNG",
+                threshold="one still photo: JPEG, PNG, HEIC, AVIF, WebP, TIFF or BMP",
             ),
         )
     except UnreadableImage as exc:
@@ -117,7 +93,7 @@ def check_photo(
                 code="unreadable",
                 severity=Severity.FAIL,
                 message=f"We could not read this file as a photo: {exc}.",
-                advice="Upload the photo itself as a JPEG or PNG file.",
+                advice="Upload the photo itself (JPEG, PNG, HEIC, AVIF, WebP, TIFF or BMP).",
             ),
         )
     report.image_format, report.width, report.height = photo.image_format, photo.width, photo.height
@@ -147,6 +123,7 @@ def _only(report: PhotoReport, started: float, finding: Finding) -> PhotoReport:
 
 
 def _record(report: PhotoReport, name: str, found: list[Finding]) -> None:
+    """Add a check's findings; a check that only informs (a conversion) has passed."""
     report.findings.extend(found)
-    if not found:
+    if all(f.severity is Severity.INFO for f in found):
         report.passed_checks.append(name)

@@ -7,13 +7,13 @@ Pillow's decompression-bomb guard stays on, and its warning is treated as an err
 
 from __future__ import annotations
 
-import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from .sniff import PHOTO_KINDS, sniff
+from .still import AnimatedPhoto, NotAPhotoFormat, decodable_kinds, open_still, upright_srgb
 
 # Orientation values 5–8 swap width and height (EXIF spec, tag 0x0112).
 _TRANSPOSED_ORIENTATIONS = {5, 6, 7, 8}
@@ -21,6 +21,10 @@ _EXIF_ORIENTATION_TAG = 0x0112
 # Long edge of the working copy: plenty for face analysis, ~1/12 of a 12 MP decode.
 WORKING_LONG_EDGE = 1024
 DRAFT_SHARE = 0.6
+EXPORT_JPEG_ADVICE = (
+    "Export it as JPEG (on an iPhone: Settings → Camera → Formats → Most Compatible, "
+    "or share the photo to Files as JPEG) and upload that."
+)
 
 
 class UnreadableImage(Exception):
@@ -28,19 +32,21 @@ class UnreadableImage(Exception):
 
 
 class UnsupportedPhoto(Exception):
-    """A photo in a format we do not decode (HEIC, AVIF): the person should export a JPEG."""
+    """A photo in a format we cannot take: the text names it and says what to send instead."""
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, advice: str):
         self.kind = kind
+        self.advice = advice
         super().__init__(kind)
 
 
 @dataclass
 class DecodedPhoto:
-    image_format: str  # Pillow's name: JPEG, PNG, GIF, WEBP, ...
-    width: int  # full size, after EXIF orientation
+    image_format: str  # Pillow's name: JPEG, PNG, HEIF, AVIF, WEBP, ...
+    width: int  # full size, after orientation
     height: int
-    working: Image.Image  # RGB, upright, long edge <= WORKING_LONG_EDGE
+    working: Image.Image  # RGB (sRGB), upright, long edge <= WORKING_LONG_EDGE
+    notes: list[str] = field(default_factory=list)  # conversions made (HEIC → JPEG, …)
 
 
 def _oriented_size(img: Image.Image) -> tuple[int, int]:
@@ -67,16 +73,18 @@ def to_rgb(img: Image.Image) -> Image.Image:
 
 
 def decode(data: bytes, long_edge: int = WORKING_LONG_EDGE) -> DecodedPhoto:
-    """Identify, orient and decode at reduced size. Raises UnreadableImage."""
+    """Identify, pick the one still image, orient and decode at reduced size.
+
+    Raises UnreadableImage, or UnsupportedPhoto for animations and formats we do not take."""
     if not data:
         raise UnreadableImage("the file is empty")
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            img: Image.Image = Image.open(io.BytesIO(data))
-            image_format = img.format or "unknown"
+            still = open_still(data)
+            img = still.image
             width, height = _oriented_size(img)
-            if image_format == "JPEG":
+            if still.image_format in ("JPEG", "MPO"):
                 # draft() keeps both sides at or above the box it is given; a box of 60 % of
                 # the working edge lets a 4000×3000 photo decode at 1/4 scale (1000×750).
                 box = int(long_edge * DRAFT_SHARE)
@@ -85,8 +93,17 @@ def decode(data: bytes, long_edge: int = WORKING_LONG_EDGE) -> DecodedPhoto:
             # Shrink in place first (reduce() by whole factors, then resample; EXIF stays in
             # info), then turn upright and convert: the full-size buffer is never copied.
             img.thumbnail((long_edge, long_edge), Image.Resampling.BILINEAR, reducing_gap=2.0)
-            ImageOps.exif_transpose(img, in_place=True)  # no copy
-            img = to_rgb(img)
+            img = upright_srgb(img)
+        except AnimatedPhoto as exc:
+            raise UnsupportedPhoto(
+                f"an animated {exc.kind} ({exc.frames} frames)",
+                "Send one still photo: open the animation, save the frame you like as a photo, and upload that.",
+            ) from exc
+        except NotAPhotoFormat as exc:
+            raise UnsupportedPhoto(
+                f"a {exc.kind} image",
+                "GIF keeps only 256 colours: upload the original photo (JPEG, PNG, HEIC, WebP…).",
+            ) from exc
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise UnreadableImage(
                 "the image declares more pixels than we will decode "
@@ -94,8 +111,10 @@ def decode(data: bytes, long_edge: int = WORKING_LONG_EDGE) -> DecodedPhoto:
             ) from exc
         except UnidentifiedImageError as exc:
             kind = sniff(data)
+            if kind in PHOTO_KINDS and kind not in decodable_kinds():
+                raise UnsupportedPhoto(kind, EXPORT_JPEG_ADVICE) from exc
             if kind in PHOTO_KINDS:
-                raise UnsupportedPhoto(kind) from exc
+                raise UnreadableImage(f"it looks like {kind}, but its image data is damaged") from exc
             raise UnreadableImage(
                 f"it is {kind}, not a photo" if kind else "the file is not an image we recognise"
             ) from exc
@@ -105,4 +124,4 @@ def decode(data: bytes, long_edge: int = WORKING_LONG_EDGE) -> DecodedPhoto:
             # Strangers' bytes: Pillow's plugins raise OSError, ValueError, SyntaxError,
             # EOFError, struct.error and more on damaged data. Any of them means unreadable.
             raise UnreadableImage(f"the image data is damaged or truncated ({type(exc).__name__})") from exc
-    return DecodedPhoto(image_format=image_format, width=width, height=height, working=img)
+    return DecodedPhoto(image_format=still.image_format, width=width, height=height, working=img, notes=still.notes)

@@ -8,9 +8,6 @@ MIN_SIDE_PX = 512
 # resolution finding says all there is to say.
 MIN_ANALYSIS_SIDE_PX = 64
 
-# Tavus accepts JPG or PNG only (docs, Image requirements); names are Pillow's format ids.
-ACCEPTED_FORMATS = ("JPEG", "PNG")
-
 # Detector confidence for counting a face. MediaPipe's full-range detector scored the real
 # portraits 0.80–0.95 and never exceeded 0.3 on the no-face photos (cat, coffee, rocket).
 FACE_MIN_SCORE = 0.5

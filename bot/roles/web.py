@@ -1,23 +1,29 @@
 """The web role: verify Slack's requests, record them, enqueue their work, answer at once.
 
 HTTP mode serves Bolt's WSGI adapter under waitress on `$PORT` (`/slack/events`) with a
-`/healthz` that answers 200 only while the database answers; Socket Mode opens Slack's
+`/healthz` that answers 200 only while the database answers, and Tavus's training
+callbacks (`/tavus/callback/<token>`, see bot/callbacks/); Socket Mode opens Slack's
 WebSocket with the app-level token instead. Nothing here downloads, decodes, or calls Tavus
 or S3: listeners write rows and jobs, and workers do the rest.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from storage import Database
+from storage import Database, Repository
+from storage.jobs import JobStore
 
+from ..callbacks import CALLBACK_PATH, handle_callback
+from ..callbacks.endpoint import MAX_BODY_BYTES
 from ..config import Settings
 from ..traffic import RequestGauge
 
@@ -26,14 +32,19 @@ log = logging.getLogger(__name__)
 HTTP_THREADS = 16
 
 
-def wsgi_app(bolt_app: App, db: Database | None, gauge: RequestGauge | None = None) -> Any:
+def wsgi_app(
+    bolt_app: App, db: Database | None, gauge: RequestGauge | None = None, repo: Repository | None = None
+) -> Any:
     slack_handler = SlackRequestHandler(bolt_app, path="/slack/events")
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if environ.get("PATH_INFO") == "/healthz":
+        path = str(environ.get("PATH_INFO") or "")
+        if path == "/healthz":
             healthy = db is None or db.ping()
             start_response("200 OK" if healthy else "503 Service Unavailable", [("Content-Type", "text/plain")])
             return [b"ok" if healthy else b"database unreachable"]
+        if path.startswith(CALLBACK_PATH) and repo is not None:
+            return _tavus_callback(environ, start_response, repo, path[len(CALLBACK_PATH) :])
         if gauge is None:
             return slack_handler(environ, start_response)
         with gauge.request():  # this process's jobs hold back until this is answered
@@ -42,11 +53,28 @@ def wsgi_app(bolt_app: App, db: Database | None, gauge: RequestGauge | None = No
     return application
 
 
+def _tavus_callback(environ: dict[str, Any], start_response: Callable[..., Any], repo: Repository, token: str) -> Any:
+    if environ.get("REQUEST_METHOD") != "POST":
+        start_response("405 Method Not Allowed", [("Content-Type", "text/plain"), ("Allow", "POST")])
+        return [b"POST only"]
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    body = environ["wsgi.input"].read(min(length, MAX_BODY_BYTES + 1)) if length > 0 else b""
+    if length > MAX_BODY_BYTES:
+        body = b" " * (MAX_BODY_BYTES + 1)  # refused for its size; the rest is never read
+    answer = handle_callback(repo, JobStore(repo.db), token, body)
+    start_response(f"{answer.status} {HTTPStatus(answer.status).phrase}", [("Content-Type", "application/json")])
+    return [json.dumps({"ok": answer.status < 300, "detail": answer.reason}).encode()]
+
+
 class WebRole:
-    def __init__(self, bolt_app: App, settings: Settings, db: Database, gauge: RequestGauge | None = None):
+    def __init__(self, bolt_app: App, settings: Settings, repo: Repository, gauge: RequestGauge | None = None):
         self._app = bolt_app
         self._settings = settings
-        self._db = db
+        self._repo = repo
+        self._db = repo.db
         self._gauge = gauge
         self._stop: Callable[[], None] | None = None
 
@@ -65,7 +93,7 @@ class WebRole:
     def _start_http(self) -> None:
         from waitress.server import create_server
 
-        app = wsgi_app(self._app, self._db, self._gauge)
+        app = wsgi_app(self._app, self._db, self._gauge, self._repo)
         server = create_server(app, host="0.0.0.0", port=self._settings.port, threads=HTTP_THREADS, ident="replica-bot")
         threading.Thread(target=server.run, name="http", daemon=True).start()
         self._stop = server.close

@@ -16,6 +16,7 @@ from datetime import datetime
 from storage import Submission, seconds_ago, utc_now
 
 from .. import failpoints, messages
+from ..callbacks.tokens import callback_url, new_token
 from ..jobs import RetryLater
 from ..jobs.kinds import create_replica, show_message
 from ..messages import Message
@@ -120,6 +121,7 @@ class CreationSteps(SlackOutput):
                 voice_name=sub.voice_name,
                 replica_name=sub.replica_name,
                 auto_fix_training_image=bool(sub.autofix),
+                callback_url=self._new_callback_url(sub),
             )
         except RehostError as exc:
             log.warning("event=rehost_failed submission=%s error=%s", sub.id, exc)
@@ -138,6 +140,16 @@ class CreationSteps(SlackOutput):
             return
         failpoints.hit("after_tavus_create")
         self._adopt(sub, replica)
+
+    def _new_callback_url(self, sub: Submission) -> str | None:
+        """A fresh callback URL for this attempt (its token's hash stored first), or None
+        without PUBLIC_BASE_URL (then polling alone finds the end of training)."""
+        base = self.s.settings.public_base_url
+        if not base:
+            return None
+        token, token_hash = new_token()
+        self.s.repo.add_callback_token(sub.id, token_hash)
+        return callback_url(base, token)
 
     def _adopt(self, sub: Submission, replica: Replica) -> None:
         if not self.s.repo.transition(

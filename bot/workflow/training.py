@@ -10,7 +10,7 @@ from storage import Submission, seconds_ago, utc_now
 from .. import failpoints, messages
 from ..messages import Message
 from ..rehost import KEY_PREFIX, RehostError
-from ..tavus import Replica
+from ..tavus import Replica, TavusNotFound
 from .output import SlackOutput
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,21 @@ class TrainingSteps(SlackOutput):
             self._finish(sub, "failed", messages.failed_message(sub.user_id, reason), reason)
         else:
             self._still_training(sub, replica)
+
+    def confirm_replica(self, submission_id: str) -> None:
+        """A callback said this training ended: ask Tavus, and believe only its answer."""
+        sub = self.s.repo.get(submission_id)
+        if sub is None or sub.status != "training" or not sub.replica_id:
+            return
+        try:
+            replica = self.s.tavus.get_replica(sub.replica_id)
+        except TavusNotFound:
+            self.apply_missing_replica(sub)
+            return
+        log.info(
+            "event=callback_confirmed submission=%s replica=%s status=%s", sub.id, replica.replica_id, replica.status
+        )
+        self.apply_replica_status(sub, replica)
 
     def apply_missing_replica(self, sub: Submission) -> None:
         reason = "Tavus no longer knows this replica (it may have been deleted)."

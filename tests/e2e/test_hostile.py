@@ -81,7 +81,7 @@ def test_every_kind_in_the_corpus_gets_a_clear_answer(
         expected = {
             "ready": "draft_actions",
             "unreadable": "could not read",
-            "format": "accepts only JPEG or PNG",
+            "format": "not a still photo I can use",
             "resolution": "512×512",
             "download": "couldn",
             "channel": "direct message",

@@ -228,9 +228,7 @@ def test_sigterm_gives_back_a_running_job_and_exits_within_30_s(
     print(f"\nSIGTERM with a job running: exited after {took:.1f} s")
 
 
-def test_healthz_answers_200_only_while_the_database_answers(
-    cluster: Cluster, database_url: str, postgres
-) -> None:  # type: ignore[no-untyped-def]
+def test_healthz_answers_200_only_while_the_database_answers(cluster: Cluster, database_url: str, postgres) -> None:  # type: ignore[no-untyped-def]
     web = cluster.launch("web", "web").wait_ready()
     assert web.http.get("/healthz").status_code == 200
     if "://" not in database_url:

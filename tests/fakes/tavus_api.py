@@ -11,6 +11,7 @@ import base64
 import io
 import json
 import secrets
+import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ class FakeReplica:
     image_bytes: bytes = b""
     image_info: dict[str, Any] = field(default_factory=dict)
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    callback_url: str | None = None
 
     def public(self) -> dict[str, Any]:
         data = {
@@ -82,14 +84,32 @@ class FakeTavus(FakeServer):
         self.next_verdicts: deque[dict[str, Any]] = deque()  # verdicts to give, else a pass
         self.delays: dict[str, deque[float]] = {}  # route -> seconds to stall the next answers
         self.create_after_delay = True  # a stalled create still creates (the answer is lost)
+        self.callbacks: list[dict[str, Any]] = []  # what was called back, and the answer
 
     # --- test controls ------------------------------------------------------------------
     def finish(self, replica_id: str, status: str = "completed", error_message: str | None = None) -> None:
+        """Training ends; like Tavus, call the replica's callback_url (from another thread)
+        with the documented body: status "ready", or "error" with the error_message."""
         with self.lock:
             replica = self.replicas[replica_id]
             replica.status = status
             replica.training_progress = "100/100" if status == "completed" else replica.training_progress
             replica.error_message = error_message
+            url = replica.callback_url
+        if url:
+            body: dict[str, Any] = {"replica_id": replica_id, "status": "ready" if status == "completed" else "error"}
+            if status != "completed":
+                body["error_message"] = error_message or "Training failed"
+            threading.Thread(target=self._call_back, args=(url, body), daemon=True).start()
+
+    def _call_back(self, url: str, body: dict[str, Any]) -> None:
+        try:
+            answer = httpx.post(url, json=body, timeout=10)
+            status: int | str = answer.status_code
+        except httpx.HTTPError as exc:
+            status = type(exc).__name__
+        with self.lock:
+            self.callbacks.append({"url": url, "body": body, "status": status})
 
     def stall_next(self, route: str, seconds: float) -> None:
         """Hold the next answer on `route` for `seconds` (past the client's timeout)."""
@@ -176,6 +196,7 @@ class FakeTavus(FakeServer):
             image_size=size,
             image_bytes=fetched.content,
             image_info={"keys": sorted(info), "exif_tags": len(exif)},
+            callback_url=data.get("callback_url"),
         )
         with self.lock:
             self.replicas[replica.replica_id] = replica

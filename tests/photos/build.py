@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
 
+from bot.photo import still  # noqa: F401  (registers the HEIF encoder and decoder with Pillow)
+
 MANIFEST = Path(__file__).with_name("manifest.json")
 LANDMARKS = Path(__file__).with_name("source_landmarks.json")
 
@@ -214,6 +216,8 @@ def encode(img: Image.Image, case: dict[str, Any]) -> bytes:
         params["exif"] = exif
     if fmt == "JPEG":
         params["quality"] = case.get("quality", 92)
+    if case.get("animated"):  # two frames: the second turned a little
+        params.update(save_all=True, append_images=[img.rotate(4)], duration=200, loop=0)
     out = io.BytesIO()
     img.save(out, format=fmt, **params)
     data = out.getvalue()
