@@ -33,7 +33,7 @@ class FaceContext:
 
     @cached_property
     def is_colour(self) -> bool:
-        small = np.asarray(self.image.resize((64, 64)), dtype=np.int16)
+        small = np.asarray(self.image.resize((64, 64), reducing_gap=2.0), dtype=np.int16)
         return bool(np.abs(small - small.mean(axis=2, keepdims=True)).mean() > 2.0)
 
 

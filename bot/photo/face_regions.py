@@ -69,11 +69,19 @@ def align(image: Image.Image, landmarks: np.ndarray) -> AlignedFace:
     f = left[1] - (d * ax + e * ay)
     coeffs = (a, b, c, d, e, f)
     warped = image.transform((CANVAS_W, CANVAS_H), Image.Transform.AFFINE, coeffs, Image.Resampling.BILINEAR)
-    ones = Image.new("L", image.size, 255)
-    valid = ones.transform((CANVAS_W, CANVAS_H), Image.Transform.AFFINE, coeffs, Image.Resampling.NEAREST)
     rgb = np.asarray(warped, dtype=np.uint8)
     gray = rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    return AlignedFace(rgb=rgb, gray=gray, valid=np.asarray(valid) > 0)
+    return AlignedFace(rgb=rgb, gray=gray, valid=_inside(coeffs, image.size))
+
+
+def _inside(coeffs: tuple[float, ...], size: tuple[int, int]) -> np.ndarray:
+    """Which canvas pixels come from inside the photo (computed, not drawn: a white image
+    the photo's size transformed like it cost more than the warp itself)."""
+    a, b, c, d, e, f = coeffs
+    u, v = np.meshgrid(np.arange(CANVAS_W) + 0.5, np.arange(CANVAS_H) + 0.5)
+    x, y = a * u + b * v + c, d * u + e * v + f
+    w, h = size
+    return np.asarray((x >= 0) & (x < w) & (y >= 0) & (y < h))
 
 
 def gradients(face: AlignedFace) -> tuple[np.ndarray, np.ndarray]:

@@ -40,29 +40,49 @@ def native_stderr_silenced() -> Iterator[None]:
         os.close(devnull)
 
 
-class TFLiteModel:
-    """One model: named float32 outputs for one float32 input tensor."""
+class _Copy:
+    """One interpreter of a model, and the lock that keeps it to one thread at a time."""
 
-    def __init__(self, filename: str, threads: int = 1):
+    def __init__(self, content: bytes, threads: int):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.lock = threading.Lock()
+        self.interpreter = Interpreter(model_content=content, num_threads=threads)
+        self.interpreter.allocate_tensors()
+        self.input = self.interpreter.get_input_details()[0]
+        self.outputs = [(d["name"], d["index"]) for d in self.interpreter.get_output_details()]
+        self.interpreter.invoke()  # the first run sets up the delegate (and logs)
+
+    def run(self, tensor: np.ndarray) -> dict[str, np.ndarray]:
+        self.interpreter.set_tensor(self.input["index"], tensor.astype(np.float32, copy=False))
+        self.interpreter.invoke()
+        return {name: self.interpreter.get_tensor(index).copy() for name, index in self.outputs}
+
+
+class TFLiteModel:
+    """One model: named float32 outputs for one float32 input tensor. `copies` interpreters
+    let that many threads run it at once (each copy costs the model's memory again)."""
+
+    def __init__(self, filename: str, threads: int = 1, copies: int = 1):
         try:
-            from ai_edge_litert.interpreter import Interpreter
+            import ai_edge_litert.interpreter  # noqa: F401
 
             content = (resources.files(MODELS_PACKAGE) / filename).read_bytes()
         except (ImportError, OSError) as exc:
             raise ModelUnavailable(f"cannot load {filename}: {exc}") from exc
         with native_stderr_silenced():
-            self._interpreter = Interpreter(model_content=content, num_threads=threads)
-            self._interpreter.allocate_tensors()
-            self._input = self._interpreter.get_input_details()[0]
-            self._outputs = [(d["name"], d["index"]) for d in self._interpreter.get_output_details()]
-            self._interpreter.invoke()  # the first run sets up the delegate (and logs)
-        self.input_shape = tuple(int(v) for v in self._input["shape"])
-        self._lock = threading.Lock()
+            self._copies = [_Copy(content, threads) for _ in range(copies)]
+        self.input_shape = tuple(int(v) for v in self._copies[0].input["shape"])
 
     def run(self, tensor: np.ndarray) -> dict[str, np.ndarray]:
         if tensor.shape != self.input_shape:
             raise ValueError(f"expected a tensor of shape {self.input_shape}, got {tensor.shape}")
-        with self._lock:
-            self._interpreter.set_tensor(self._input["index"], tensor.astype(np.float32, copy=False))
-            self._interpreter.invoke()
-            return {name: self._interpreter.get_tensor(index).copy() for name, index in self._outputs}
+        for copy in self._copies:  # a free copy if there is one
+            if copy.lock.acquire(blocking=False):
+                try:
+                    return copy.run(tensor)
+                finally:
+                    copy.lock.release()
+        first = self._copies[0]
+        with first.lock:
+            return first.run(tensor)
