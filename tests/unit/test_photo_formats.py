@@ -68,3 +68,15 @@ def test_animations_are_refused_with_advice() -> None:
     report = check_photo(pf.webp_animated())
     (finding,) = report.blocking
     assert finding.code == "format" and "animated WebP" in finding.message and "frame" in finding.advice
+
+
+def test_a_heic_with_a_large_thumbnail_is_judged_on_it_and_reports_its_full_size() -> None:
+    from bot.photo.decode import decode
+
+    big = pf.portrait().resize((2800, 2240))
+    out = io.BytesIO()
+    big.save(out, format="HEIF", quality=85, thumbnails=[1024])
+    decoded = decode(out.getvalue())
+    assert (decoded.width, decoded.height) == (2800, 2240)  # the photo's own size
+    assert decoded.working.size == (1024, 819)  # the embedded thumbnail, not a full decode
+    assert check_photo(out.getvalue()).ok
