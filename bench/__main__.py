@@ -7,7 +7,7 @@ import platform
 import sys
 import time
 
-from bench import live, photo_eval, polling, scale
+from bench import callbacks, live, photo_eval, polling, scale
 
 
 def main(argv: list[str]) -> None:
@@ -23,6 +23,8 @@ def main(argv: list[str]) -> None:
     print(scale.run(quick))
     print("\n## Polling\n")
     print(polling.run(quick))
+    print("\n## End of training → thread notice\n")
+    print(callbacks.run(quick))
     print("\n## Photo checks\n")
     photo_eval.main(["--quick"] if quick else [])
     print(f"\n(total {time.monotonic() - started:.0f} s)")

@@ -57,6 +57,7 @@ class BotProcess:
         self.port = int(env["PORT"])
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
+        self._log_start = 0
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=10)
 
     def launch(self) -> BotProcess:
@@ -75,6 +76,8 @@ class BotProcess:
                 raise AssertionError(f"bot exited with {self.proc.returncode}:\n{self.logs()}")
             if self.role == "worker":  # no HTTP server: its log says when it takes jobs
                 return "event=worker_ready" in self.logs()[self._log_start :]
+            if self.env.get("SLACK_APP_TOKEN"):  # Socket Mode: no HTTP server either
+                return "event=listening mode=socket" in self.logs()[self._log_start :]
             try:
                 return self.http.get("/healthz").status_code == 200
             except httpx.HTTPError:

@@ -39,6 +39,7 @@ class FakeSlack(FakeServer):
         self.bytes_served: dict[str, int] = {}
         self.stream_totals: dict[str, int] = {}
         self.redirects: dict[str, str] = {}  # file id -> Location to answer with
+        self.socket_mode: Any = None  # a FakeSocketMode, for apps.connections.open
         self._ts = 1_700_000_000.000100
 
     @property
@@ -111,12 +112,20 @@ class FakeSlack(FakeServer):
             if forced:
                 status, resp, extra = forced.popleft()
                 return json_response(status, resp, extra)
+        if api_method == "apps.connections.open":  # the app-level token, not the bot token
+            return json_response(200, self._open_socket(lower.get("authorization"), args))
         if lower.get("authorization") != f"Bearer {self.bot_token}":
             return json_response(200, {"ok": False, "error": "invalid_auth"})
         answer = self._answer(api_method, args)
         with self.lock:
             call.response = answer
         return json_response(200, answer)
+
+    def _open_socket(self, authorization: str | None, args: dict[str, Any]) -> dict[str, Any]:
+        token = (authorization or "").removeprefix("Bearer ") or str(args.get("token") or "")
+        if self.socket_mode is None or token != self.socket_mode.app_token:
+            return {"ok": False, "error": "invalid_auth"}
+        return {"ok": True, "url": self.socket_mode.url_for_connection()}
 
     @staticmethod
     def _parse_args(content_type: str, body: bytes) -> dict[str, Any]:
