@@ -43,7 +43,8 @@ def notice_latencies(r: Rig, callbacks: bool, count: int, first: int) -> list[fl
             wait_for(lambda known=before: set(r.tavus.replicas) - known, 30)
             (replica_id,) = set(r.tavus.replicas) - before
             wait_for(lambda t=ts: training_replica_started(r, t), 30)
-            time.sleep((n * 0.37) % 1.0 * POLL_ONLY_INTERVAL)  # training ends at any moment of a poll cycle
+            if not callbacks:  # training ends at any moment of a poll cycle
+                time.sleep((n * 0.37) % 1.0 * POLL_ONLY_INTERVAL)
             finished = time.monotonic()
             r.tavus.finish(replica_id, "completed")
             wait_for(lambda p=photo_ts: ready_notices(r.slack, p), POLL_ONLY_INTERVAL * 3)
