@@ -41,6 +41,7 @@ def test_every_setting_is_documented() -> None:
                 "RECONCILE",
                 "JOB_",
                 "WORKER_",
+                "PUBLIC_",
             )
         ):
             assert f"`{name}`" in README, name
