@@ -14,30 +14,34 @@ from PIL import Image
 from bench.common import median_ms, table, twelve_megapixel
 from bot.photo import check_photo
 from bot.photo.analysis import default_analyzer
-from tests.photos.evaluate import FAIL_CODES, evaluate
+from tests.photos.evaluate import OUTCOMES, evaluate
 
 
 def accuracy_table() -> str:
     ev = evaluate()
-    rows = []
-    for code, s in ev.scores.items():
-        kind = "fail" if code in FAIL_CODES else "warn"
-        rows.append(
-            [
-                code,
-                kind,
-                s.positives,
-                s.tp,
-                s.fp,
-                f"{s.precision:.2f}",
-                f"{s.recall:.2f}",
-                ", ".join(s.missed + [f"+{n}" for n in s.false_alarms]) or "-",
-            ]
-        )
-    text = table(["code", "kind", "cases", "found", "false alarms", "precision", "recall", "missed / +false"], rows)
+    rows = [
+        [
+            code,
+            s.positives,
+            s.tp,
+            s.fp,
+            f"{s.precision:.2f}",
+            f"{s.recall:.2f}",
+            ", ".join(s.missed + [f"+{n}" for n in s.false_alarms]) or "-",
+        ]
+        for code, s in ev.scores.items()
+    ]
+    codes = table(["code", "cases", "found", "false alarms", "precision", "recall", "missed / +false"], rows)
+    refused = [
+        [code, r.cases, *(r.outcomes[o] for o in OUTCOMES), f"{r.right_share:.2f}", "; ".join(r.wrong) or "-"]
+        for code, r in sorted(ev.refusals.items())
+    ]
+    reasons = table(["must be refused for", "cases", *OUTCOMES, "right share", "the others"], refused)
     return (
-        f"{text}\n\n{ev.cases} photos; good photos (no fail truth) failed: "
-        f"{len(ev.good_failed)}/{ev.good_photos} ({ev.good_failed_share:.0%})"
+        f"Every finding code (raised as a fail or a warn):\n\n{codes}\n\n"
+        f"Photos that must be refused, by the reason they must be refused for:\n\n{reasons}\n\n"
+        f"{ev.cases} photos; good photos (nothing that must block them) blocked: "
+        f"{len(ev.good_failed)}/{ev.good_photos} {ev.good_failed or ''}"
     )
 
 

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from PIL import Image
 
 from . import blaze
 from .tflite import ModelUnavailable, TFLiteModel
-from .thresholds import FACE_MIN_SCORE, FACE_SURE_SCORE, MESH_PRESENCE_MIN
+from .thresholds import FACE_MIN_SCORE, FACE_SURE_SCORE, FACE_WIDTH_MIN, MESH_PRESENCE_MIN
 
 TILE_SHARE = 0.6  # each of the four corner tiles covers 60 % of the width and height
 BORDER_SHARE = 0.2  # the border added when no face is found at all
@@ -85,6 +86,7 @@ class Analysis:
     person_mask: np.ndarray | None = None  # float 0..1 over the whole image (256×256: index it relatively)
     hands: list[Box] = field(default_factory=list)
     faceless_bodies: int = 0  # people beside the faces whose own face was not seen
+    absence: Any = None  # without a face: what a closer look saw (absence.Absence)
 
     @property
     def main_face(self) -> Face | None:
@@ -92,7 +94,7 @@ class Analysis:
 
 
 class Analyzer(Protocol):
-    def analyze(self, rgb: np.ndarray) -> Analysis: ...
+    def analyze(self, rgb: np.ndarray, larger: Callable[[], Image.Image | None] | None = None) -> Analysis: ...
 
 
 class AnalysisUnavailable(Exception):
@@ -117,14 +119,19 @@ class LiteRTAnalyzer:
         self._beside = ThreadPoolExecutor(max_workers=2, thread_name_prefix="analysis")
 
     # --- faces ------------------------------------------------------------------------
-    def _detect(
-        self, image: Image.Image, rect: blaze.Rect, size: tuple[int, int], offset: tuple[int, int] = (0, 0)
+    def detect(
+        self,
+        image: Image.Image,
+        rect: blaze.Rect,
+        size: tuple[int, int],
+        offset: tuple[int, int] = (0, 0),
+        min_score: float = DETECTION_MIN_SCORE,
     ) -> list[Face]:
         """Faces the detector sees in `rect` of `image`, relative to a photo of `size`;
         `offset` is where the photo sits in `image` (a padded copy has a border)."""
         spec = blaze.FACE_FULL_RANGE
         out = self._detector.run(blaze.crop_tensor(image, rect, spec.size, spec.value_range))
-        found = blaze.decode(spec, self._face_anchors, out["Identity"], out["Identity_1"], DETECTION_MIN_SCORE, rect)
+        found = blaze.decode(spec, self._face_anchors, out["Identity"], out["Identity_1"], min_score, rect)
         return [_face(d, size, offset) for d in found]
 
     def find_faces(self, image: Image.Image) -> list[Face]:
@@ -138,32 +145,35 @@ class LiteRTAnalyzer:
         tiles = [
             blaze.letterbox_rect(tw, th, tx, ty) for tx, ty in ((0, 0), (w - tw, 0), (0, h - th), (w - tw, h - th))
         ]
-        elsewhere = self._beside.submit(lambda: [f for r in tiles[2:] for f in self._detect(image, r, (w, h))])
-        faces = self._detect(image, blaze.letterbox_rect(w, h), (w, h))
+        elsewhere = self._beside.submit(lambda: [f for r in tiles[2:] for f in self.detect(image, r, (w, h))])
+        faces = self.detect(image, blaze.letterbox_rect(w, h), (w, h))
         for rect in tiles[:2]:
-            faces += self._detect(image, rect, (w, h))
+            faces += self.detect(image, rect, (w, h))
         faces += elsewhere.result()
         if not [f for f in faces if f.score >= FACE_MIN_SCORE]:
             bw, bh = int(w * BORDER_SHARE), int(h * BORDER_SHARE)
             padded = Image.fromarray(np.pad(np.asarray(image), ((bh, bh), (bw, bw), (0, 0)), mode="edge"))
-            faces += self._detect(padded, blaze.letterbox_rect(*padded.size), (w, h), (bw, bh))
+            faces += self.detect(padded, blaze.letterbox_rect(*padded.size), (w, h), (bw, bh))
         return merge_faces([f for f in faces if f.score >= FACE_MIN_SCORE])
 
     def mesh(self, image: Image.Image, face: Face) -> np.ndarray | None:
         """Face-mesh landmarks (pixels of `image`) for `face`, or None when the mesh model
         does not see a face there. The mesh sees the face levelled and 1.5 face sizes wide,
         whatever its size in the photo."""
+        landmarks, presence = self.mesh_with_presence(image, face)
+        return landmarks if presence >= MESH_PRESENCE_MIN else None
+
+    def mesh_with_presence(self, image: Image.Image, face: Face) -> tuple[np.ndarray | None, float]:
+        """The mesh's landmarks and its own face-presence probability, whatever that is."""
         w, h = image.size
         box = (face.box.x * w, face.box.y * h, (face.box.x + face.box.w) * w, (face.box.y + face.box.h) * h)
         if min(box[2] - box[0], box[3] - box[1]) < 2 or face.eye_line is None:
-            return None
+            return None, 0.0
         start, end = (np.asarray(p) for p in face.eye_line)
         rect = blaze.roi_from_points(box, start, end, 0.0, MESH_ROI_SCALE)
         out = self._mesh.run(blaze.crop_tensor(image, rect, MESH_SIDE, (0.0, 1.0)))
         presence = 1.0 / (1.0 + math.exp(-float(np.clip(out["conv2d_31"].ravel()[0], -100, 100))))
-        if presence < MESH_PRESENCE_MIN:
-            return None
-        return rect.to_image(out["conv2d_21"].reshape(468, 3), MESH_SIDE)
+        return rect.to_image(out["conv2d_21"].reshape(468, 3), MESH_SIDE), presence
 
     # --- people and hands ---------------------------------------------------------------
     def segment(self, image: Image.Image) -> np.ndarray:
@@ -212,7 +222,9 @@ class LiteRTAnalyzer:
             boxes.append(Box(float(x0) / w, float(y0) / h, float(x1 - x0) / w, float(y1 - y0) / h))
         return boxes
 
-    def analyze(self, rgb: np.ndarray) -> Analysis:
+    def analyze(self, rgb: np.ndarray, larger: Callable[[], Image.Image | None] | None = None) -> Analysis:
+        """What the models see in the photo. Without a face, a closer look says why (and
+        `larger`, a larger decode of the same photo, lets it find faces too small here)."""
         h, w = rgb.shape[:2]
         result = Analysis(width=w, height=h)
         if min(w, h) < MIN_INPUT_PX:
@@ -227,9 +239,16 @@ class LiteRTAnalyzer:
                 confirmed.append(face)
                 if result.landmarks is None and landmarks is not None and len(confirmed) == 1:
                     result.landmarks = landmarks
+        if not confirmed:
+            from .absence import look_again  # (absence builds on this module)
+
+            absence = look_again(self, image, larger or (lambda: None))
+            found = [f for f in absence.small if f.box.w >= FACE_WIDTH_MIN]
+            if not found:  # a face too small, or none: the checks say why
+                result.absence = absence
+                return result
+            confirmed, result.landmarks = found, self.mesh(image, found[0])  # a face after all
         result.faces = confirmed
-        if not result.faces:
-            return result  # (the mask and hands, still being found, are not needed)
         result.faceless_bodies = self._bodies_beside(image, result.faces)
         result.person_mask, result.hands = body.result()
         return result

@@ -10,12 +10,13 @@ import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from PIL import Image
 
 from .analysis import Analyzer, default_analyzer
 from .decode import DecodedPhoto, UnreadableImage, UnsupportedPhoto, decode
 from .face_checks import FACE_CHECKS, FaceContext
 from .findings import Finding, PhotoReport, Severity
-from .thresholds import MIN_ANALYSIS_SIDE_PX, MIN_SIDE_PX
+from .thresholds import MIN_ANALYSIS_SIDE_PX, MIN_SIDE_PX, SMALL_FACE_DECODE_EDGE
 
 Check = Callable[[DecodedPhoto], list[Finding]]
 
@@ -100,7 +101,8 @@ def check_photo(
     for name, check in checks:
         _record(report, name, check(photo))
     if face_checks and min(photo.working.size) >= MIN_ANALYSIS_SIDE_PX:
-        analysis = (analyzer or default_analyzer()).analyze(np.asarray(photo.working))
+        larger = _larger_decode(data, photo) if max(photo.width, photo.height) > photo.working.width * 1.5 else None
+        analysis = (analyzer or default_analyzer()).analyze(np.asarray(photo.working), larger)
         context = FaceContext(photo.working, analysis)
         for name, face_check in face_checks:
             _record(report, name, face_check(context))
@@ -110,6 +112,18 @@ def check_photo(
     report.findings.append(REMINDERS)
     report.timing_ms = (time.perf_counter() - started) * 1000
     return report
+
+
+def _larger_decode(data: bytes, photo: DecodedPhoto) -> Callable[[], Image.Image | None]:
+    """A larger decode of the same photo, made only if a face must be searched for in it."""
+
+    def larger() -> Image.Image | None:
+        try:
+            return decode(data, long_edge=SMALL_FACE_DECODE_EDGE).working
+        except (UnreadableImage, UnsupportedPhoto):
+            return None
+
+    return larger
 
 
 _SEVERITY_ORDER = {Severity.FAIL: 0, Severity.WARN: 1, Severity.INFO: 2}

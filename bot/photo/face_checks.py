@@ -17,6 +17,7 @@ from PIL import Image
 from . import face_regions as fr
 from . import thresholds as t
 from .analysis import Analysis
+from .diagnosis import diagnose, tiny_face
 from .findings import Finding, Severity
 
 
@@ -49,16 +50,14 @@ def _pct(value: float) -> str:
 def check_face_present(ctx: FaceContext) -> list[Finding]:
     if ctx.analysis.faces:
         return []
-    gray = np.asarray(ctx.image.convert("L"), dtype=np.float32)
-    hint = ""
-    if gray.mean() > 215 or gray.mean() < 35:
-        hint = " The photo is very " + ("bright" if gray.mean() > 215 else "dark") + "; fix the exposure."
+    if ctx.analysis.absence is not None:
+        return diagnose(ctx.image, ctx.analysis.absence)  # why: exposure, covered, tiny, or none
     return [
         Finding(
             code="no_face",
             severity=Severity.FAIL,
             message="No human face was found in this photo.",
-            advice="Use a photo of yourself facing the camera, face uncovered (no mask), well lit." + hint,
+            advice="Use a photo of yourself facing the camera, face uncovered (no mask), well lit.",
             measured="0 faces",
             threshold="exactly 1 face",
         )
@@ -112,6 +111,8 @@ def check_framing(ctx: FaceContext) -> list[Finding]:
     if face is None:
         return []
     box, problems = face.box, []
+    if box.w < t.FACE_WIDTH_TINY:  # too small to train on, whatever else is right
+        return [tiny_face(box.w)]
     if box.w > t.FACE_WIDTH_MAX:
         problems.append(("the face fills too much of the photo (a close-up)", "step back"))
     elif box.w < t.FACE_WIDTH_MIN:
@@ -326,6 +327,37 @@ def check_headwear(ctx: FaceContext) -> list[Finding]:
     )
 
 
+def lab_median(pixels: np.ndarray) -> tuple[float, float, float]:
+    """Median lightness (0–255), chroma and hue angle (degrees) of RGB pixels, in Pillow's
+    8-bit Lab (a and b are stored as signed bytes)."""
+    if len(pixels) == 0:
+        return 0.0, 0.0, 0.0
+    raw = np.asarray(Image.fromarray(pixels.reshape(-1, 1, 3).astype(np.uint8), "RGB").convert("LAB")).reshape(-1, 3)
+    lightness = float(np.median(raw[:, 0]))
+    a, b = (float(np.median(raw[:, k].view(np.int8))) for k in (1, 2))
+    return lightness, math.hypot(a, b), math.degrees(math.atan2(b, a))
+
+
+def _lower_face_cover(ctx: FaceContext, face: fr.AlignedFace) -> tuple[str | None, bool]:
+    """What colour says covers the mouth and chin, and whether it is sure: skin has a warm
+    hue whatever its tone; a blue or green mask does not, a white one has no colour at all.
+    Something black and colourless may be a mask or a dark beard: unsure."""
+    if not ctx.is_colour:
+        return None, False
+    # (a mask may reach up under the eyes: the forehead is skin too)
+    skin_chroma = max(lab_median(face.region(box, "rgb"))[1] for box in (SKIN_REFERENCE, fr.FOREHEAD))
+    lightness, chroma, hue = lab_median(face.region(fr.MOUTH_CHIN, "rgb"))
+    if skin_chroma < t.COVER_SKIN_CHROMA_MIN:
+        return None, False  # the skin itself shows no colour (a toned photo): colour says nothing
+    if chroma >= t.COVER_COLOUR_CHROMA_MIN and not t.SKIN_HUE_MIN_DEG <= hue <= t.SKIN_HUE_MAX_DEG:
+        return "something coloured (a mask or scarf) covers the mouth and chin", True
+    if chroma < t.COVER_GREY_CHROMA_MAX and t.COVER_WHITE_MIN <= lightness <= t.COVER_WHITE_MAX:
+        return "something white (a mask or scarf) covers the mouth and chin", True
+    if chroma < t.COVER_GREY_CHROMA_MAX and lightness < t.COVER_DARK_MAX:
+        return "something dark covers the mouth and chin (a mask or scarf, or is it a beard?)", False
+    return None, False
+
+
 def check_face_covered(ctx: FaceContext) -> list[Finding]:
     face, main = ctx.aligned, ctx.analysis.main_face
     if face is None or main is None:
@@ -335,15 +367,31 @@ def check_face_covered(ctx: FaceContext) -> list[Finding]:
     cheeks = max(float(face.region(box).std()) for box in (fr.LEFT_CHEEK, fr.RIGHT_CHEEK)) / brightness
     texture = min(mouth, cheeks * t.LOWER_FACE_TEXTURE_MIN / t.CHEEK_TEXTURE_MIN)
     hand = max((main.box.overlap(h) for h in ctx.analysis.hands), default=0.0)
-    if texture >= t.LOWER_FACE_TEXTURE_MIN and hand < t.HAND_OVER_FACE_MIN:
+    cover, sure = _lower_face_cover(ctx, face)
+    measured = f"lower-face texture {texture:.2f}, hand overlap {_pct(hand)}"
+    threshold = f"texture ≥ {t.LOWER_FACE_TEXTURE_MIN:.2f}, hand overlap < {_pct(t.HAND_OVER_FACE_MIN)}, skin colour"
+    if hand >= t.HAND_OVER_FACE_SURE or sure:
+        what = "a hand is over the face" if hand >= t.HAND_OVER_FACE_SURE else cover
+        return [
+            Finding(
+                code="face_covered",
+                severity=Severity.FAIL,
+                message=f"Your face is covered: {what}.",
+                advice="Retake the photo with nothing in front of your face: no mask, scarf or hand.",
+                measured=measured,
+                threshold=threshold,
+            )
+        ]
+    if texture >= t.LOWER_FACE_TEXTURE_MIN and hand < t.HAND_OVER_FACE_MIN and cover is None:
         return []
-    what = "a hand is over the face" if hand >= t.HAND_OVER_FACE_MIN else "something covers the mouth and chin"
+    hand_words = "a hand may be over the face" if hand >= t.HAND_OVER_FACE_MIN else None
+    what = cover or hand_words or "something covers the mouth and chin"
     return warn(
         code="face_covered",
         message=f"The face looks covered: {what}.",
         advice="Remove masks, scarves and hands from your face.",
-        measured=f"lower-face texture {texture:.2f}, hand overlap {_pct(hand)}",
-        threshold=f"texture ≥ {t.LOWER_FACE_TEXTURE_MIN:.2f}, hand overlap < {_pct(t.HAND_OVER_FACE_MIN)}",
+        measured=measured,
+        threshold=threshold,
     )
 
 

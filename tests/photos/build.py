@@ -30,12 +30,17 @@ class PhotoCase:
     data: bytes
     truth: set[str]  # the codes that are true of this photo
     ignore: set[str] = field(default_factory=set)  # codes whose truth is unclear here
+    refuse: str | None = None  # the code this photo must be refused for (a fail), if any
 
 
 @cache
 def source(name: str) -> Image.Image:
     from skimage import data
 
+    if name.startswith("t1_"):  # one person cut from insightface's group photo
+        from .insightface_data import t1_person
+
+        return t1_person(name[3:])
     if name == "grace":
         from matplotlib import cbook
 
@@ -121,6 +126,60 @@ def draw_mask(img: Image.Image, lm: np.ndarray, colour: tuple[int, int, int]) ->
     return out
 
 
+def cover_hand(img: Image.Image, lm: np.ndarray, scale: float) -> Image.Image:
+    """A real hand (from the group photo) over the nose and mouth."""
+    from .insightface_data import hand
+
+    _, _, dist = _eyes(lm)
+    patch = hand()
+    width = int(dist * scale)
+    patch = patch.resize((width, int(patch.height * width / patch.width)), Image.Resampling.LANCZOS)
+    centre = (lm[1, :2] + lm[152, :2]) / 2  # between the nose tip and the chin
+    out = img.copy()
+    out.paste(patch, (int(centre[0] - patch.width / 2), int(centre[1] - patch.height / 2)), patch)
+    return out
+
+
+def cover_cloth(img: Image.Image, lm: np.ndarray, colour: str, reach: str) -> Image.Image:
+    """A real mask's cloth over the lower face; reach "nose" (as worn) or "eyes" (a scarf up to them)."""
+    from .insightface_data import mask_cloth
+
+    top = {"nose": [195], "eyes": [6]}[reach]  # the nose bridge, or the point between the eyes
+    outline = [234, 58, 172, 150, 152, 379, 397, 288, 454, *top]
+    points = [tuple(float(v) for v in lm[i, :2]) for i in outline]
+    if reach == "eyes":  # widen a scarf past the cheeks
+        points = [(x + (x - lm[1, 0]) * 0.15, y) for x, y in points]
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    box = (int(min(xs)), int(min(ys)), int(max(xs)) + 1, int(max(ys)) + 1)
+    cloth = mask_cloth(colour).resize((box[2] - box[0], box[3] - box[1]), Image.Resampling.LANCZOS)
+    alpha = Image.new("L", img.size, 0)
+    ImageDraw.Draw(alpha).polygon(points, fill=255)
+    layer = img.copy()
+    layer.paste(cloth, box[:2])
+    return Image.composite(layer, img, alpha)
+
+
+def cover_head(img: Image.Image, lm: np.ndarray, colour: tuple[int, int, int]) -> Image.Image:
+    """Something held over the whole face (a sheet of paper, a cloth)."""
+    (x0, y0), (x1, y1) = lm[:, :2].min(axis=0), lm[:, :2].max(axis=0)
+    out = img.copy()
+    ImageDraw.Draw(out).rectangle(
+        [x0 - 0.1 * (x1 - x0), y0 - 0.15 * (y1 - y0), x1 + 0.1 * (x1 - x0), y1 + 0.05 * (y1 - y0)], fill=colour
+    )
+    return out
+
+
+def tiny(img: Image.Image, lm: np.ndarray, share: float, px: float) -> Image.Image:
+    """The person far away: shrunk until the face is 60 px wide, on a wall (4:3) where the
+    face is `share` of the width."""
+    scale = 60 / float(np.ptp(lm[:, 0]))
+    small = img.resize((max(1, int(img.width * scale)), max(1, int(img.height * scale))), Image.Resampling.LANCZOS)
+    width = int(60 / share)
+    canvas = Image.new("RGB", (width, width * 3 // 4), (96, 110, 124))
+    canvas.paste(small, (int((canvas.width - small.width) * px), canvas.height - small.height))
+    return canvas
+
+
 def shade_side(img: Image.Image, lm: np.ndarray, side: str, factor: float) -> Image.Image:
     arr = np.asarray(img).astype(np.float32)
     w = arr.shape[1]
@@ -176,6 +235,8 @@ def apply(img: Image.Image, op: list[Any], src: str) -> Image.Image:
         return img.crop((int(args[0] * w), int(args[1] * h), int(args[2] * w), int(args[3] * h)))
     if kind == "rotate":
         return img.rotate(args[0], resample=Image.Resampling.BICUBIC, fillcolor=(96, 110, 124))
+    if kind == "rotate_expand":  # the whole photo turned, as a phone held sideways saves it
+        return img.rotate(args[0], resample=Image.Resampling.BICUBIC, fillcolor=(96, 110, 124), expand=True)
     if kind == "mirror":
         return img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     if kind == "gray":
@@ -201,6 +262,14 @@ def apply(img: Image.Image, op: list[Any], src: str) -> Image.Image:
         return draw_mask(img, lm, tuple(args[0]))
     if kind == "shade_side":
         return shade_side(img, lm, args[0], args[1])
+    if kind == "cover_hand":
+        return cover_hand(img, lm, args[0])
+    if kind == "cover_cloth":
+        return cover_cloth(img, lm, args[0], args[1])
+    if kind == "cover_head":
+        return cover_head(img, lm, tuple(args[0]))
+    if kind == "tiny":
+        return tiny(img, lm, args[0], args[1])
     raise ValueError(f"unknown op {kind}")
 
 
@@ -229,8 +298,11 @@ def encode(img: Image.Image, case: dict[str, Any]) -> bytes:
 def build_case(case: dict[str, Any], sources: dict[str, Any]) -> PhotoCase:
     src = case["source"]
     meta = sources[src]
-    truth = set(case["expect"]) | set(meta.get("truth", []))
-    ignore = set(case.get("ignore", [])) | set(meta.get("ignore", []))
+    expect = set(case["expect"])
+    # What the case says wins over what its source says: a variant may make true (or
+    # unclear) a code its source ignores (or holds).
+    ignore = (set(case.get("ignore", [])) | set(meta.get("ignore", []))) - expect
+    truth = (expect | set(meta.get("truth", []))) - ignore
     if "random_bytes" in case:
         data = random.Random(case["name"]).randbytes(case["random_bytes"])
     else:
@@ -240,12 +312,16 @@ def build_case(case: dict[str, Any], sources: dict[str, Any]) -> PhotoCase:
         data = encode(img, case)
     if "unreadable" in truth:  # nothing else can be judged in a file that does not decode
         truth = {"unreadable"}
-    return PhotoCase(case["name"], data, truth - ignore, ignore - set(case["expect"]))
+    return PhotoCase(case["name"], data, truth, ignore, case.get("refuse"))
 
 
-def load_cases() -> list[PhotoCase]:
+def load_cases(names: set[str] | None = None) -> list[PhotoCase]:
+    """The labelled cases (only those named, if `names` is given)."""
     manifest = json.loads(MANIFEST.read_text())
-    return [build_case(case, manifest["sources"]) for case in manifest["cases"]]
+    chosen = [case for case in manifest["cases"] if names is None or case["name"] in names]
+    if names is not None and len(chosen) != len(names):
+        raise KeyError(f"no such cases: {sorted(names - {c['name'] for c in chosen})}")
+    return [build_case(case, manifest["sources"]) for case in chosen]
 
 
 def write_all(folder: Path) -> None:

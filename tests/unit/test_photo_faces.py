@@ -73,3 +73,14 @@ def test_warn_checks_meet_recall(evaluation) -> None:  # type: ignore[no-untyped
         assert score.positives >= 3, code
         assert score.recall >= 0.80, (code, score.missed)
         assert score.precision >= 0.80, (code, score.false_alarms)
+
+
+def test_refused_photos_are_refused_for_the_right_reason(evaluation) -> None:  # type: ignore[no-untyped-def]
+    """The issue-14 targets: each diagnosis has ≥ 20 cases; no good photo is blocked."""
+    targets = {"exposure": 0.95, "not_frontal": 0.9, "framing": 0.9, "face_covered": 0.8}
+    assert set(evaluation.refusals) == set(targets)
+    for code, share in targets.items():
+        refusals = evaluation.refusals[code]
+        assert refusals.cases >= 20, code
+        assert refusals.right_share >= share, (code, refusals.wrong)
+    assert evaluation.good_failed == []
