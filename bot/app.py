@@ -6,15 +6,19 @@ import logging
 import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from types import FrameType
 
 import httpx
 from slack_bolt import App
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
 )
+from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.token_rotation import TokenRotator
 
 from handlers import register_all
 from storage import Repository
@@ -27,8 +31,11 @@ from .roles import ROLES, WebRole, WorkerRole
 from .slack_files import SlackFileDownloader
 from .tavus import TavusClient
 from .traffic import RequestGauge
-from .voices import VoiceCatalog, account_of
+from .voices import VoiceCatalog, account_of, no_voices
 from .workflow import Services, Workflow
+from .workspaces.directory import Workspaces
+from .workspaces.installations import DatabaseStateStore
+from .workspaces.secrets import Keyring
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +43,9 @@ log = logging.getLogger(__name__)
 STOP_SECONDS = 25.0
 
 
-def build_services(settings: Settings, role: str = "all") -> Services:
-    slack = WebClient(
-        token=settings.slack_bot_token,
+def make_slack_client(settings: Settings, token: str | None) -> WebClient:
+    return WebClient(
+        token=token,
         base_url=settings.slack_api_url,
         timeout=15,
         retry_handlers=[
@@ -46,14 +53,26 @@ def build_services(settings: Settings, role: str = "all") -> Services:
             ConnectionErrorRetryHandler(max_retry_count=2),
         ],
     )
-    tavus = TavusClient(
-        settings.tavus_api_key,
+
+
+def make_tavus_client(settings: Settings, key: str) -> TavusClient:
+    return TavusClient(
+        key,
         settings.tavus_api_url,
         max_retries=settings.tavus_max_retries,
         backoff_seconds=settings.tavus_backoff_seconds,
         timeout=httpx.Timeout(settings.tavus_timeout_seconds, connect=min(5.0, settings.tavus_timeout_seconds)),
     )
+
+
+def build_services(settings: Settings, role: str = "all") -> Services:
+    # In OAuth mode the shared client carries no token: each workspace's comes from its install.
+    slack = make_slack_client(settings, settings.slack_bot_token or None)
+    tavus = make_tavus_client(settings, settings.tavus_api_key) if settings.tavus_api_key else None
     repo = Repository(settings.database)
+    voices = VoiceCatalog(
+        tavus.list_voices if tavus else no_voices, repo, account_of(settings.tavus_api_key) if tavus else "none"
+    )
     return Services(
         settings=settings,
         repo=repo,
@@ -67,18 +86,63 @@ def build_services(settings: Settings, role: str = "all") -> Services:
             sse=settings.s3_sse,
         ),
         tavus=tavus,
-        voices=VoiceCatalog(tavus.list_voices, repo, account_of(settings.tavus_api_key)),
+        voices=voices,
+        workspaces=build_workspaces(settings, repo, slack, tavus, voices),
         modal_pool=ThreadPoolExecutor(max_workers=2, thread_name_prefix="modal") if role != "worker" else None,
+    )
+
+
+def build_workspaces(
+    settings: Settings, repo: Repository, slack: WebClient, tavus: TavusClient | None, voices: VoiceCatalog
+) -> Workspaces:
+    keyring = Keyring.from_setting(settings.encryption_key) if settings.encryption_key else None
+    rotate = None
+    if settings.oauth:
+        rotator = TokenRotator(
+            client_id=settings.slack_client_id or "", client_secret=settings.slack_client_secret, client=slack
+        )
+
+        def rotate(installation: Installation) -> Installation | None:
+            return rotator.perform_token_rotation(installation=installation, minutes_before_expiration=120)
+
+    return Workspaces(
+        repo,
+        default_slack=slack,
+        default_tavus=tavus,
+        default_voices=voices,
+        default_tavus_key=settings.tavus_api_key or None,
+        make_slack=partial(make_slack_client, settings),
+        make_tavus=partial(make_tavus_client, settings),
+        keyring=keyring if settings.oauth else None,
+        rotate=rotate,
     )
 
 
 def build_app(services: Services, workflow: Workflow) -> App:
     # Listeners run on the request thread and return at once (slow parts become jobs), so
     # the answer goes out without Bolt's hop to another pool and its 10 ms polling for ack().
+    settings = services.settings
+    oauth = None
+    if settings.oauth:
+        assert services.workspaces.installations is not None
+        oauth = OAuthSettings(
+            client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret,
+            scopes=list(settings.slack_scopes),
+            redirect_uri=f"{settings.public_base_url}/slack/oauth_redirect",
+            install_path="/slack/install",
+            redirect_uri_path="/slack/oauth_redirect",
+            installation_store=services.workspaces.installations,
+            state_store=DatabaseStateStore(services.repo),
+        )
     app = App(
         client=services.slack,
-        signing_secret=services.settings.slack_signing_secret or None,
+        signing_secret=settings.slack_signing_secret or None,
         process_before_response=True,
+        oauth_settings=oauth,
+        # Given here too, Bolt's authorize (and its token rotation) uses our client, whose
+        # base URL is SLACK_API_URL, instead of a default one that would go to slack.com.
+        installation_store=services.workspaces.installations,
     )
     register_all(app, workflow)
     return app

@@ -1,5 +1,6 @@
 """`replica-bot run|web|worker` (the bot, by role), `replica-bot check PHOTO…` (the checklist,
-no credentials) and `replica-bot jobs` (what the workers are doing)."""
+no credentials), `replica-bot jobs` (what the workers are doing) and `replica-bot new-key` /
+`rotate-key` (the keys that encrypt stored secrets)."""
 
 from __future__ import annotations
 
@@ -119,6 +120,30 @@ def cmd_jobs(state: str | None, limit: int) -> int:
     return 0
 
 
+def cmd_rotate_key() -> int:
+    """Re-encrypt every stored secret with the newest key in ENCRYPTION_KEY."""
+    import os
+
+    from storage import Repository, describe
+
+    from .workspaces.secrets import Keyring, KeyringError
+
+    read_dotenv()
+    target = os.environ.get("DATABASE_URL") or os.environ.get("DATABASE_PATH") or "replica-bot.db"
+    try:
+        keyring = Keyring.from_setting(os.environ.get("ENCRYPTION_KEY", ""))
+        repo = Repository(target)
+        count = repo.reseal_all(keyring.rotate)
+    except KeyringError as exc:
+        print(f"replica-bot rotate-key: {exc}", file=sys.stderr)
+        return 2
+    repo.close()
+    print(f"{describe(target)}: {count} secrets re-encrypted with the newest of {keyring.size} keys.")
+    if keyring.size > 1:
+        print("Every secret now opens with the first key alone: the others can be dropped from ENCRYPTION_KEY.")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="replica-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command")
@@ -128,6 +153,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     jobs = sub.add_parser("jobs", help="list recent jobs and live processes (needs only the database settings)")
     jobs.add_argument("--state", choices=["available", "running", "done", "failed", "cancelled"])
     jobs.add_argument("--limit", type=int, default=30)
+    sub.add_parser("new-key", help="print a new ENCRYPTION_KEY (a Fernet key)")
+    sub.add_parser(
+        "rotate-key",
+        help="re-encrypt every stored token and Tavus key with the first key of ENCRYPTION_KEY (newest first)",
+    )
     check = sub.add_parser("check", help="check photos against Tavus's image requirements")
     check.add_argument("photos", nargs="+", metavar="PHOTO")
     check.add_argument("--json", action="store_true", help="one JSON array, one object per photo")
@@ -140,6 +170,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_run(args.command)
     if args.command == "jobs":
         return cmd_jobs(args.state, args.limit)
+    if args.command == "new-key":
+        from .workspaces.secrets import Keyring
+
+        print(Keyring.new_key())
+        return 0
+    if args.command == "rotate-key":
+        return cmd_rotate_key()
     parser.print_help()
     return 2
 

@@ -20,6 +20,8 @@ DEFAULT_PRESIGN_TTL_SECONDS = 172_800
 DEFAULT_POLL_INTERVAL_SECONDS = 300
 # With Tavus calling back, polling is only the safety net for a lost callback.
 DEFAULT_POLL_INTERVAL_WITH_CALLBACKS = 1800
+# The bot scopes an OAuth install asks for: manifest.yml's (a test keeps them equal).
+DEFAULT_SLACK_SCOPES = ("chat:write", "commands", "files:read", "im:history", "im:read", "im:write", "users:read")
 
 
 class ConfigError(Exception):
@@ -59,6 +61,15 @@ class Settings:
     worker_photo_threads: int
     worker_io_threads: int
     public_base_url: str | None  # where Slack (OAuth) and Tavus (callbacks) reach the web role
+    # OAuth installs into many workspaces (on when the client id is set); see bot/workspaces/.
+    slack_client_id: str | None = None
+    slack_client_secret: str = ""
+    slack_scopes: tuple[str, ...] = DEFAULT_SLACK_SCOPES
+    encryption_key: str = ""  # Fernet keys, comma-separated, newest first
+
+    @property
+    def oauth(self) -> bool:
+        return self.slack_client_id is not None
 
     @property
     def callbacks(self) -> bool:
@@ -73,7 +84,7 @@ class Settings:
         return (
             f"Settings(slack_api_url={self.slack_api_url!r}, tavus_api_url={self.tavus_api_url!r}, "
             f"s3_bucket={self.s3_bucket!r}, database={self.database_label!r}, "
-            f"socket_mode={self.socket_mode})"
+            f"socket_mode={self.socket_mode}, oauth={self.oauth})"
         )
 
     @property
@@ -172,7 +183,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     app_token = r.text("SLACK_APP_TOKEN", required=False) or None
     if app_token and not app_token.startswith("xapp-"):
         r.problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
-    bot_token = r.text("SLACK_BOT_TOKEN", required=True)
+    client_id = r.text("SLACK_CLIENT_ID", required=False) or None
+    bot_token = r.text("SLACK_BOT_TOKEN", required=client_id is None)
     if bot_token and not bot_token.startswith("xoxb-"):
         r.problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
     slack_api_url = r.url("SLACK_API_URL", DEFAULT_SLACK_API_URL) or DEFAULT_SLACK_API_URL
@@ -180,6 +192,22 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         slack_api_url += "/"
     sse = r.env.get("S3_SSE")
     public_url = (r.url("PUBLIC_BASE_URL", None) or "").rstrip("/") or None
+    encryption_key = r.text("ENCRYPTION_KEY", required=client_id is not None)
+    if encryption_key:
+        from .workspaces.secrets import Keyring, KeyringError
+
+        try:
+            Keyring.from_setting(encryption_key)
+        except KeyringError as exc:
+            r.problems.append(str(exc))
+    if client_id is not None:
+        if not public_url and "PUBLIC_BASE_URL" not in r.env:
+            r.problems.append(
+                "PUBLIC_BASE_URL is missing (OAuth installs redirect to PUBLIC_BASE_URL/slack/oauth_redirect)"
+            )
+        if app_token:
+            r.problems.append("SLACK_APP_TOKEN: OAuth installs need the HTTP mode (the install pages): unset it")
+    scopes = tuple(x.strip() for x in r.env.get("SLACK_SCOPES", "").split(",") if x.strip()) or DEFAULT_SLACK_SCOPES
     settings = Settings(
         slack_bot_token=bot_token,
         # Socket Mode does not sign requests; HTTP mode cannot run without the secret.
@@ -187,7 +215,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         slack_app_token=app_token,
         slack_api_url=slack_api_url,
         port=r.integer("PORT", 3000, 1, 65535),
-        tavus_api_key=r.text("TAVUS_API_KEY", required=True),
+        # With OAuth installs each workspace connects its own key; this one is the default.
+        tavus_api_key=r.text("TAVUS_API_KEY", required=client_id is None),
         tavus_api_url=(r.url("TAVUS_API_URL", DEFAULT_TAVUS_API_URL) or "").rstrip("/"),
         tavus_image_validation=r.flag("TAVUS_IMAGE_VALIDATION", True),
         s3_bucket=r.text("S3_BUCKET", required=True),
@@ -220,6 +249,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         worker_photo_threads=r.integer("WORKER_PHOTO_THREADS", max(1, min(4, os.cpu_count() or 1)), 1, 64),
         worker_io_threads=r.integer("WORKER_IO_THREADS", 4, 1, 64),
         public_base_url=public_url,
+        slack_client_id=client_id,
+        slack_client_secret=r.text("SLACK_CLIENT_SECRET", required=client_id is not None),
+        slack_scopes=scopes,
+        encryption_key=encryption_key,
     )
     if r.problems:
         raise ConfigError(r.problems)

@@ -10,8 +10,11 @@ from __future__ import annotations
 import logging
 from functools import partial
 
-from .tavus import LIST_PAGE_LIMIT, TavusError, TavusNotFound
+from storage import Submission
+
+from .tavus import LIST_PAGE_LIMIT, TavusClient, TavusError, TavusNotFound
 from .workflow import Workflow
+from .workspaces.directory import Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +24,25 @@ FINISHED_JOBS_KEPT_SECONDS = 7 * 86_400  # a job's history stays readable for a 
 def poll_training(workflow: Workflow) -> int:
     """One poll cycle over every submission in training. Returns how many were polled."""
     training = workflow.s.repo.with_status("training")
-    tavus = workflow.s.tavus
+    # Each workspace's replicas are asked of its own Tavus account (one list call per page
+    # per key; in single-token mode that is every replica with the one key).
+    by_key: dict[str, list[Submission]] = {}
+    keys: dict[str, str | None] = {}  # per team, looked up (and decrypted) once a cycle
+    for sub in training:
+        if sub.team_id not in keys:
+            keys[sub.team_id] = workflow.s.workspaces.tavus_key(sub.team_id)
+        key = keys[sub.team_id]
+        if key is None:
+            log.warning("event=poll_skipped submission=%s reason=no_tavus_key", sub.id)
+            continue
+        by_key.setdefault(key, []).append(sub)
+    for key, subs in by_key.items():
+        _poll_account(workflow, workflow.s.workspaces.tavus_with(key), subs)
+    workflow.deliver_notices()
+    return len(training)
+
+
+def _poll_account(workflow: Workflow, tavus: TavusClient, training: list[Submission]) -> None:
     for start in range(0, len(training), LIST_PAGE_LIMIT):
         batch = training[start : start + LIST_PAGE_LIMIT]
         ids = [sub.replica_id for sub in batch if sub.replica_id]
@@ -42,8 +63,6 @@ def poll_training(workflow: Workflow) -> int:
                 workflow.apply_missing_replica(sub)
             except Exception:  # one replica's trouble never stops the others
                 log.exception("event=poll_item_failed submission=%s", sub.id)
-    workflow.deliver_notices()
-    return len(training)
 
 
 def maintenance(workflow: Workflow) -> None:
@@ -51,3 +70,11 @@ def maintenance(workflow: Workflow) -> None:
     purge_jobs = partial(workflow.s.jobs.purge_finished, FINISHED_JOBS_KEPT_SECONDS)
     for step in (workflow.reconcile_submitting, workflow.deliver_notices, workflow.sweep, purge_jobs):
         workflow.guarded(step)
+
+
+def refresh_voice_catalogs(workspaces: Workspaces) -> bool:
+    """Refresh every Tavus account's voice list that is due (one catalog per key)."""
+    refreshed = False
+    for catalog in workspaces.all_voice_catalogs():
+        refreshed = catalog.refresh_if_stale() or refreshed
+    return refreshed

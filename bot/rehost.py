@@ -76,8 +76,9 @@ class PhotoRehost:
         return None
 
     @staticmethod
-    def new_key(submission_id: str) -> str:
-        return f"{KEY_PREFIX}{submission_id}/{secrets.token_urlsafe(24)}.jpg"
+    def new_key(submission_id: str, team_id: str) -> str:
+        """replica-bot/<team>/<submission>/<random>.jpg: a workspace's objects share a prefix."""
+        return f"{KEY_PREFIX}{team_id}/{submission_id}/{secrets.token_urlsafe(24)}.jpg"
 
     def upload(self, key: str, data: bytes) -> None:
         extra: dict[str, Any] = {"ContentType": "image/jpeg"}

@@ -46,14 +46,16 @@ class SlackFileDownloader:
         host = urlparse(url).hostname or ""
         return scheme == "https" and (host == "slack.com" or host.endswith(SLACK_FILE_HOST_SUFFIXES))
 
-    def download(self, url: str) -> bytes:
+    def download(self, url: str, token: str | None = None) -> bytes:
+        """`token`: the workspace's bot token (OAuth installs); the default one otherwise."""
+        token = token or self._token
         for _ in range(MAX_REDIRECTS + 1):
             if not self.may_send_token(url):
                 raise DownloadError(
                     "that file is hosted outside Slack, so I won't fetch it with my Slack "
                     "credentials. Please upload the photo directly into this DM."
                 )
-            with self._client.stream("GET", url, headers={"Authorization": f"Bearer {self._token}"}) as response:
+            with self._client.stream("GET", url, headers={"Authorization": f"Bearer {token}"}) as response:
                 if response.is_redirect:
                     url = urljoin(url, response.headers.get("location", ""))
                     continue

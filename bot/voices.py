@@ -33,6 +33,11 @@ def account_of(api_key: str) -> str:
     return "tavus:" + hashlib.sha256(api_key.encode()).hexdigest()[:16]
 
 
+def no_voices() -> list[Voice]:
+    """The fetch of a workspace with no Tavus key: the documented stock voices are offered."""
+    raise TavusError(None, "no Tavus key is connected for this workspace")
+
+
 class VoiceCatalog:
     def __init__(
         self,

@@ -55,7 +55,7 @@ def register(app: App, workflow: Workflow) -> None:
     def on_create(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         reply = workflow.request_create(
-            str(action.get("value")), body["user"]["id"], chosen_voice(body), chosen_autofix(body)
+            str(action.get("value")), body["user"]["id"], chosen_voice(body), chosen_autofix(body), _team(body)
         )
         if reply:
             tell_clicker(workflow, body, reply)
@@ -63,7 +63,7 @@ def register(app: App, workflow: Workflow) -> None:
     @app.action(messages.ACTION_CANCEL)
     def on_cancel(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        reply = workflow.request_cancel(str(action.get("value")), body["user"]["id"])
+        reply = workflow.request_cancel(str(action.get("value")), body["user"]["id"], _team(body))
         if reply:
             tell_clicker(workflow, body, reply)
 
@@ -71,7 +71,7 @@ def register(app: App, workflow: Workflow) -> None:
     def on_edit_name(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         sub = workflow.s.repo.get(str(action.get("value")))
-        if sub is None or sub.user_id != body["user"]["id"]:
+        if sub is None or sub.user_id != body["user"]["id"] or sub.team_id != _team(body):
             tell_clicker(workflow, body, "Only the person who uploaded this photo can rename it.")
             return
         modal = messages.name_modal(sub.id, sub.display_name)
@@ -88,10 +88,24 @@ def register(app: App, workflow: Workflow) -> None:
     @app.action(messages.ACTION_HOME_VOICE)
     def on_home_voice(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        voice = workflow.s.voices.resolve(str((action.get("selected_option") or {}).get("value") or ""))
+        chosen = str((action.get("selected_option") or {}).get("value") or "")
+        voice = workflow.voices_for(_team(body)).resolve(chosen)
         if voice:
             workflow.s.repo.set_voice(_team(body), body["user"]["id"], voice)
             workflow.enqueue(refresh_home.spec(_team(body), body["user"]["id"]))
+
+    @app.action(messages.ACTION_OPEN_SETTINGS)
+    def on_open_settings(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        team, user, trigger = _team(body), body["user"]["id"], body["trigger_id"]
+        # users.info (is this an admin?) and views.open both run off the request thread.
+        workflow.in_modal_pool(lambda: workflow.open_key_modal(team, user, trigger))
+
+    @app.action(messages.ACTION_REMOVE_TAVUS_KEY)
+    def on_remove_key(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        team, user = _team(body), body["user"]["id"]
+        workflow.in_modal_pool(lambda: workflow.remove_tavus_key(team, user))
 
     # The choices inside the offer are read from state.values when "create" is pressed.
     for passive in (messages.ACTION_VOICE, messages.ACTION_AUTOFIX):

@@ -25,8 +25,8 @@ def answer(workflow: Workflow, text: str, team_id: str, user_id: str) -> Message
     if word in {"", "help"}:
         return Message(messages.help_text())
     if word == "voices":
-        voices = [asdict(v) for v in workflow.s.voices.voices()]
-        return Message(messages.voices_text(voices, workflow.s.voices.is_live))
+        catalog = workflow.voices_for(team_id)
+        return Message(messages.voices_text([asdict(v) for v in catalog.voices()], catalog.is_live))
     if word == "voice":
         return Message(_voice(workflow, rest, team_id, user_id))
     if word == "name":
@@ -55,9 +55,10 @@ def _voice(workflow: Workflow, slug: str, team_id: str, user_id: str) -> str:
     if not slug:
         current = workflow.s.repo.get_voice(team_id, user_id)
         return (f"Your voice is `{current}`. " if current else "") + "Set one with `/replica voice <name>`."
-    resolved = workflow.s.voices.resolve(slug)
+    catalog = workflow.voices_for(team_id)
+    resolved = catalog.resolve(slug)
     if resolved is None:
-        return messages.unknown_voice_text(slug, workflow.s.voices.suggest(slug))
+        return messages.unknown_voice_text(slug, catalog.suggest(slug))
     workflow.s.repo.set_voice(team_id, user_id, resolved)
     return messages.voice_set_text(resolved)
 

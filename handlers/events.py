@@ -24,12 +24,21 @@ def register(app: App, workflow: Workflow) -> None:
         if event.get("bot_id") or subtype in _IGNORED_SUBTYPES or not event.get("user"):
             return
         if subtype == "file_share" or event.get("files"):
-            workflow.accept_file_share(event, body.get("event_id"), str(body.get("team_id") or ""))
+            team, enterprise = str(body.get("team_id") or ""), body.get("enterprise_id")
+            workflow.accept_file_share(event, body.get("event_id"), team, enterprise)
             return
         if event.get("channel_type") == "im" and not event.get("thread_ts"):
             if body.get("event_id") and not workflow.s.repo.record_event(body["event_id"]):
                 return
             workflow.say(str(body.get("team_id") or ""), str(event.get("channel")), messages.plain_dm_text())
+
+    @app.event("app_uninstalled")
+    @app.event("tokens_revoked")
+    def on_uninstalled(event: dict[str, Any], body: dict[str, Any]) -> None:
+        if event.get("type") == "tokens_revoked" and not (event.get("tokens") or {}).get("bot"):
+            return  # only user tokens were revoked: the bot still works here
+        team_id = str(body.get("team_id") or "")
+        workflow.uninstall(team_id, body.get("enterprise_id"))
 
     @app.event("app_home_opened")
     def on_home(event: dict[str, Any], body: dict[str, Any]) -> None:

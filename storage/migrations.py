@@ -156,6 +156,40 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "CREATE INDEX idx_callback_tokens_submission ON callback_tokens (submission_id)",
         ],
     ),
+    (
+        "m004_workspaces",
+        [
+            # One row per OAuth install (a workspace, or an org-wide Enterprise Grid install):
+            # the lookup columns in the clear, the installation itself (tokens included) only
+            # encrypted, so a dump of the database shows no token.
+            """CREATE TABLE installations (
+                install_key TEXT PRIMARY KEY,
+                enterprise_id TEXT,
+                team_id TEXT,
+                is_enterprise_install INTEGER NOT NULL,
+                sealed TEXT NOT NULL,
+                installed_at TEXT NOT NULL
+            )""",
+            "CREATE TABLE oauth_states (state TEXT PRIMARY KEY, expires_at TEXT NOT NULL)",
+            "ALTER TABLE submissions ADD COLUMN enterprise_id TEXT",
+            # Which install serves a team (an org-wide install serves all of its enterprise's).
+            """CREATE TABLE workspace_teams (
+                team_id TEXT PRIMARY KEY,
+                enterprise_id TEXT,
+                install_key TEXT NOT NULL,
+                seen_at TEXT NOT NULL
+            )""",
+            # Per workspace: its Tavus key (encrypted; the last four shown back to admins).
+            """CREATE TABLE workspace_settings (
+                install_key TEXT PRIMARY KEY,
+                tavus_key TEXT,
+                tavus_key_last4 TEXT,
+                tavus_key_set_by TEXT,
+                tavus_key_set_at TEXT,
+                extra_admins TEXT
+            )""",
+        ],
+    ),
 ]
 # sqlite-utils migration names (replica-bot before PostgreSQL) that m001 above contains.
 _LEGACY = {"m001_initial", "m002_resumable_intake_and_notices", "m003_names_and_deletion", "m004_home_seen"}

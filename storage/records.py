@@ -54,6 +54,7 @@ class Submission:
     display_name: str | None = None
     deleted_at: str | None = None
     checklist_posting_at: str | None = None
+    enterprise_id: str | None = None  # the Enterprise Grid org of team_id, if any
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Submission:

@@ -8,3 +8,4 @@ from .base import *  # noqa: F403
 from .commands import *  # noqa: F403
 from .home import *  # noqa: F403
 from .thread import *  # noqa: F403
+from .workspace import *  # noqa: F403

@@ -19,7 +19,10 @@ from .thread import voice_menu
 HOME_ROWS = 20
 
 
-def home_view(rows: list[dict[str, Any]], voice: str | None, voices: list[str]) -> dict[str, Any]:
+def home_view(
+    rows: list[dict[str, Any]], voice: str | None, voices: list[str], settings: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The App Home; `settings` (the workspace settings section) only for admins."""
     drafts = [r for r in rows if r["status"] in ("ready", "received", "checking", "needs_fix")]
     replicas = [r for r in rows if r not in drafts]
     select = voice_menu(ACTION_HOME_VOICE, voices, voice)
@@ -40,6 +43,7 @@ def home_view(rows: list[dict[str, Any]], voice: str | None, voices: list[str]) 
         {"type": "divider"},
         section(f"*Photo rules:* {PHOTO_RULES}"),
         section(help_text()),
+        *(settings or []),
     ]
     assert len(blocks) <= MAX_BLOCKS_VIEW
     return {"type": "home", "blocks": blocks}

@@ -17,7 +17,7 @@ from storage.notify import JobListener
 
 from ..jobs import KINDS, JobRunner
 from ..jobs.schedule import Scheduler
-from ..poller import maintenance, poll_training
+from ..poller import maintenance, poll_training, refresh_voice_catalogs
 from ..traffic import RequestGauge
 from ..workflow import Workflow
 
@@ -50,7 +50,7 @@ class WorkerRole:
             poll=partial(poll_training, workflow),
             poll_seconds=settings.poll_interval_seconds,
             maintenance=partial(maintenance, workflow),
-            refresh_voices=s.voices.refresh_if_stale,
+            refresh_voices=partial(refresh_voice_catalogs, s.workspaces),
         )
         self._listener = JobListener(s.repo.db.target, s.repo.db.wakeup) if s.repo.db.is_postgres else None
 

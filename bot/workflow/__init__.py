@@ -12,9 +12,10 @@ from .creation import CreationSteps
 from .ids import name_problem, new_submission_id, replica_name_for
 from .intake import IntakeSteps
 from .training import TrainingSteps
+from .workspace import WorkspaceSteps
 
 
-class Workflow(IntakeSteps, CreationSteps, TrainingSteps, AccountSteps):
+class Workflow(IntakeSteps, CreationSteps, TrainingSteps, AccountSteps, WorkspaceSteps):
     """All the steps, sharing one set of services and in-flight claims."""
 
 

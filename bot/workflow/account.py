@@ -12,6 +12,7 @@ from storage import utc_now
 from .. import messages
 from ..jobs.kinds import show_message
 from ..tavus import TavusError, TavusNotFound
+from .base import NoTavusKey
 from .ids import name_problem
 from .output import SlackOutput
 
@@ -28,21 +29,21 @@ class AccountSteps(SlackOutput):
         self.s.repo.set_default_name(team_id, user_id, name.strip())
         return messages.name_set_text(name.strip())
 
-    def rename_draft(self, submission_id: str, user_id: str, name: str) -> str | None:
+    def rename_draft(self, submission_id: str, user_id: str, name: str, team_id: str | None = None) -> str | None:
         """The name modal's submission; returns the problem to show in the modal, if any.
         Called in the listener: the offer is redrawn in the background."""
         problem = name_problem(name)
         if problem:
             return problem
         sub = self.s.repo.get(submission_id)
-        if sub is None or sub.user_id != user_id:
+        if sub is None or sub.user_id != user_id or (team_id is not None and sub.team_id != team_id):
             return "only the person who uploaded this photo can rename it"
         stored = json.loads(sub.findings_json or "{}")
         offer = messages.ready_message(
             sub.id,
             stored.get("findings", []),
             stored.get("passed", []),
-            self.s.voices.names(),
+            self.voices_for(sub.team_id).names(),
             sub.voice_name,
             autofix=bool(sub.autofix),
             display_name=name.strip(),
@@ -57,7 +58,9 @@ class AccountSteps(SlackOutput):
         if sub is None or sub.user_id != user_id or sub.team_id != team_id or sub.status not in DELETABLE:
             return messages.delete_refused_text(replica_id)
         try:
-            self.s.tavus.delete_replica(replica_id)
+            self.tavus_for(team_id).delete_replica(replica_id)
+        except NoTavusKey:
+            return messages.delete_failed_text("no Tavus key is connected for this workspace")
         except TavusNotFound:
             pass  # already gone at Tavus: record it as deleted here too
         except TavusError as exc:
@@ -75,7 +78,12 @@ class AccountSteps(SlackOutput):
 
     def publish_home(self, team_id: str, user_id: str) -> None:
         rows = [vars(s) for s in self.s.repo.for_user(team_id, user_id)]
-        view = messages.home_view(rows, self.s.repo.get_voice(team_id, user_id), self.s.voices.names())
+        view = messages.home_view(
+            rows,
+            self.s.repo.get_voice(team_id, user_id),
+            self.voices_for(team_id).names(),
+            self.settings_blocks(team_id, user_id),
+        )
         try:
             self.slack_for(team_id).views_publish(user_id=user_id, view=view)
         except SlackApiError as exc:  # the Home tab is a convenience: never fail a step over it

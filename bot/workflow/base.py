@@ -20,8 +20,13 @@ from ..rehost import PhotoRehost, RehostError
 from ..slack_files import SlackFileDownloader
 from ..tavus import TavusClient
 from ..voices import VoiceCatalog
+from ..workspaces.directory import Workspaces
 
 log = logging.getLogger(__name__)
+
+
+class NoTavusKey(Exception):
+    """The workspace has no Tavus key yet: an admin must connect one in the App Home."""
 
 
 @dataclass
@@ -32,12 +37,19 @@ class Services:
     slack: WebClient
     downloader: SlackFileDownloader
     rehost: PhotoRehost
-    tavus: TavusClient
+    tavus: TavusClient | None  # the environment's key (None in OAuth mode without one)
     voices: VoiceCatalog
     process_id: str = "process"  # who marks outbox notices as being sent
     # Slack calls that must happen within 3 s of a request (views.open with a trigger_id):
     # run off the request thread in the web role, never queued behind jobs.
     modal_pool: Executor | None = None
+    # Per workspace: Slack token, Tavus key and voices (by default the single-token mode's:
+    # the clients above for every workspace).
+    workspaces: Workspaces = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.workspaces is None:
+            self.workspaces = Workspaces.single_token(self.repo, self.slack, self.tavus, self.voices)
 
 
 class WorkflowBase:
@@ -80,8 +92,18 @@ class WorkflowBase:
             log.exception("event=step_failed step=%s", getattr(fn, "__name__", fn))
 
     def slack_for(self, team_id: str | None) -> WebClient:
-        """The Web API client that speaks for a workspace."""
-        return self.s.slack
+        """The Web API client that speaks for a workspace (WorkspaceGone once uninstalled)."""
+        return self.s.workspaces.slack_for(team_id)
+
+    def tavus_for(self, team_id: str | None) -> TavusClient:
+        """The workspace's Tavus client (NoTavusKey while no key is connected)."""
+        client = self.s.workspaces.tavus_for(team_id)
+        if client is None:
+            raise NoTavusKey(team_id)
+        return client
+
+    def voices_for(self, team_id: str | None) -> VoiceCatalog:
+        return self.s.workspaces.voices_for(team_id)
 
     def claim(self, submission_id: str) -> bool:
         """One thread at a time per submission within this process (jobs are claimed once
@@ -107,6 +129,10 @@ class WorkflowBase:
 
     def publish_home(self, team_id: str, user_id: str) -> None:
         """Refresh the person's App Home tab (AccountSteps does it; a no-op here)."""
+
+    def settings_blocks(self, team_id: str, user_id: str) -> list[dict[str, object]] | None:
+        """The App Home's settings section for this person (WorkspaceSteps: admins only)."""
+        return None
 
     # --- S3 cleanup ---------------------------------------------------------------------
     def cleanup_object(self, submission_id: str) -> None:

@@ -18,10 +18,11 @@ from storage import Submission, seconds_ago, utc_now
 from .. import failpoints, messages
 from ..callbacks.tokens import callback_url, new_token
 from ..jobs import RetryLater
-from ..jobs.kinds import create_replica, show_message
+from ..jobs.kinds import create_replica, explain_no_key, show_message
 from ..messages import Message
 from ..rehost import RehostError
 from ..tavus import Replica, TavusError
+from .base import NoTavusKey
 from .ids import replica_name_for
 from .output import SlackOutput
 
@@ -32,17 +33,26 @@ DRAFT = ("ready",)
 
 class CreationSteps(SlackOutput):
     def request_create(
-        self, submission_id: str, user_id: str, voice_choice: str | None, autofix: bool | None = None
+        self,
+        submission_id: str,
+        user_id: str,
+        voice_choice: str | None,
+        autofix: bool | None = None,
+        team_id: str | None = None,
     ) -> str | None:
         """Handle the consent click. Returns an ephemeral reply for the clicker, if any."""
         sub = self.s.repo.get(submission_id)
         if sub is None:
             return "I can't find that photo any more; please upload it again."
-        if sub.user_id != user_id:
+        if sub.user_id != user_id or (team_id is not None and sub.team_id != team_id):
             return "Only the person who uploaded this photo can create its replica."
-        voice = self.s.voices.resolve(voice_choice or sub.voice_name or "")
+        voice = self.voices_for(sub.team_id).resolve(voice_choice or sub.voice_name or "")
         if voice is None:
             return messages.choose_voice_first_text()
+        if self.s.workspaces.tavus_key(sub.team_id) is None:
+            # Nothing is created; a worker names the admins who can connect a key.
+            self.enqueue(explain_no_key.spec(sub.team_id, sub.channel_id, user_id, sub.thread_ts))
+            return None
         moved = self.s.repo.transition(
             sub.id,
             DRAFT,
@@ -92,8 +102,8 @@ class CreationSteps(SlackOutput):
         be asked now (try later); False when it surely has none and creating is safe."""
         assert sub.replica_name
         try:
-            existing = self.s.tavus.find_replica_by_name(sub.replica_name)
-        except TavusError as exc:
+            existing = self.tavus_for(sub.team_id).find_replica_by_name(sub.replica_name)
+        except (TavusError, NoTavusKey) as exc:
             log.warning("event=reconcile_deferred submission=%s error=%s", sub.id, exc)
             return True
         if existing is None:
@@ -110,19 +120,23 @@ class CreationSteps(SlackOutput):
             self._fail(sub, "the photo is no longer stored; please upload it again")
             return
         if not sub.s3_key:
-            sub.s3_key = self.s.rehost.new_key(sub.id)
+            sub.s3_key = self.s.rehost.new_key(sub.id, sub.team_id)
             self.s.repo.update(sub.id, s3_key=sub.s3_key)
         try:
             self.s.rehost.upload(sub.s3_key, data)
             failpoints.hit("after_s3_upload")
             url = self.s.rehost.presign(sub.s3_key, self.s.settings.presign_ttl_seconds)
-            replica = self.s.tavus.create_replica(
+            replica = self.tavus_for(sub.team_id).create_replica(
                 train_image_url=url,
                 voice_name=sub.voice_name,
                 replica_name=sub.replica_name,
                 auto_fix_training_image=bool(sub.autofix),
                 callback_url=self._new_callback_url(sub),
             )
+        except NoTavusKey:
+            log.warning("event=no_tavus_key submission=%s team=%s", sub.id, sub.team_id)
+            self._fail(sub, "this workspace's Tavus key was removed before the replica could be created")
+            return
         except RehostError as exc:
             log.warning("event=rehost_failed submission=%s error=%s", sub.id, exc)
             self.s.repo.update(sub.id, error_message=f"deferred: {exc}"[:500])
@@ -183,9 +197,9 @@ class CreationSteps(SlackOutput):
             self.enqueue(create_replica.spec(sub.id, sub.team_id, verify_first=True))
 
     # --- cancel -------------------------------------------------------------------------
-    def request_cancel(self, submission_id: str, user_id: str) -> str | None:
+    def request_cancel(self, submission_id: str, user_id: str, team_id: str | None = None) -> str | None:
         sub = self.s.repo.get(submission_id)
-        if sub is None or sub.user_id != user_id:
+        if sub is None or sub.user_id != user_id or (team_id is not None and sub.team_id != team_id):
             return "Only the person who uploaded this photo can cancel it."
         note = show_message.spec(sub.id, sub.team_id, messages.cancelled_message(), "cancelled")
         if not self.s.repo.transition(sub.id, DRAFT, "cancelled", finished_at=utc_now(), then=[note]):

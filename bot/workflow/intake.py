@@ -31,7 +31,9 @@ INTAKE = ("received", "checking")
 
 
 class IntakeSteps(SlackOutput):
-    def accept_file_share(self, event: dict[str, Any], event_id: str | None, team_id: str) -> None:
+    def accept_file_share(
+        self, event: dict[str, Any], event_id: str | None, team_id: str, enterprise_id: str | None = None
+    ) -> None:
         """Called in the listener: store the event, its submission and its job; nothing slow."""
         files = [f for f in event.get("files") or [] if isinstance(f, dict) and f.get("id")]
         sub = None
@@ -40,6 +42,7 @@ class IntakeSteps(SlackOutput):
             sub = Submission(
                 id=new_submission_id(),
                 team_id=team_id,
+                enterprise_id=enterprise_id or None,
                 user_id=str(event.get("user")),
                 channel_id=str(event.get("channel")),
                 message_ts=str(event.get("ts")),
@@ -107,7 +110,8 @@ class IntakeSteps(SlackOutput):
 
     def _check_and_offer(self, sub: Submission, file_obj: dict[str, Any]) -> None:
         try:
-            data = self.s.downloader.download(self._file_url(file_obj, sub.team_id))
+            url = self._file_url(file_obj, sub.team_id)
+            data = self.s.downloader.download(url, self.s.workspaces.bot_token(sub.team_id))
         except DownloadError as exc:
             self.s.repo.transition(sub.id, INTAKE, "needs_fix", error_message=exc.reason)
             self.show(sub, Message(messages.download_failed_text(exc.reason)), "needs_fix")
@@ -144,7 +148,13 @@ class IntakeSteps(SlackOutput):
         ):
             return
         offer = messages.ready_message(
-            sub.id, findings, report.passed_checks, self.s.voices.names(), voice, autofix=autofix, display_name=name
+            sub.id,
+            findings,
+            report.passed_checks,
+            self.voices_for(sub.team_id).names(),
+            voice,
+            autofix=autofix,
+            display_name=name,
         )
         self.show(sub, offer, "ready")
 
@@ -164,8 +174,11 @@ class IntakeSteps(SlackOutput):
         A failure the fixer can repair is kept as a warning with the fixer switched on; any
         other failure blocks. An unreachable validator is said, and our checks decide alone.
         """
+        tavus = self.s.workspaces.tavus_for(sub.team_id)
+        if tavus is None:  # no key connected yet: our checks decide alone (the offer says why)
+            return False
         try:
-            verdict = verdict_from_answer(self.s.tavus.validate_image(normalized))
+            verdict = verdict_from_answer(tavus.validate_image(normalized))
         except (TavusError, ValueError) as exc:
             log.warning("event=tavus_validator_unavailable submission=%s error=%s", sub.id, exc)
             report.findings.insert(0, messages.VALIDATOR_UNAVAILABLE)

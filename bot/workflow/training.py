@@ -11,6 +11,7 @@ from .. import failpoints, messages
 from ..messages import Message
 from ..rehost import KEY_PREFIX, RehostError
 from ..tavus import Replica, TavusNotFound
+from .base import NoTavusKey
 from .output import SlackOutput
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,10 @@ class TrainingSteps(SlackOutput):
         if sub is None or sub.status != "training" or not sub.replica_id:
             return
         try:
-            replica = self.s.tavus.get_replica(sub.replica_id)
+            replica = self.tavus_for(sub.team_id).get_replica(sub.replica_id)
+        except NoTavusKey:
+            log.warning("event=no_tavus_key submission=%s team=%s", sub.id, sub.team_id)
+            return
         except TavusNotFound:
             self.apply_missing_replica(sub)
             return
@@ -110,7 +114,9 @@ class TrainingSteps(SlackOutput):
             log.warning("event=sweep_list_failed error=%s", exc)
             return
         for key in objects:
-            submission_id = key[len(KEY_PREFIX) :].split("/", 1)[0]
+            parts = key[len(KEY_PREFIX) :].split("/")
+            # replica-bot/<team>/<submission>/<file> (before workspaces: <submission>/<file>)
+            submission_id = parts[1] if len(parts) >= 3 else parts[0]
             sub = self.s.repo.get(submission_id)
             if sub is not None and sub.status in ("submitting", "training"):
                 continue

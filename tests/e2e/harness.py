@@ -104,6 +104,29 @@ class BotProcess:
         return self.proc.wait(20)
 
     # --- requests as Slack sends them -----------------------------------------------------
+    def submit_view(
+        self, callback_id: str, values: dict[str, Any], user: str = USER, team: str = TEAM
+    ) -> httpx.Response:
+        """A modal's view_submission, as Slack sends it when the person presses submit."""
+        payload = {
+            "type": "view_submission",
+            "team": {"id": team, "domain": "test"},
+            "user": {"id": user, "username": "person", "team_id": team},
+            "api_app_id": "A1",
+            "token": "legacy",
+            "trigger_id": "1.2.4",
+            "view": {
+                "id": "VMODAL1",
+                "team_id": team,
+                "type": "modal",
+                "callback_id": callback_id,
+                "private_metadata": "",
+                "state": {"values": values},
+            },
+        }
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return self.post_signed(body, "application/x-www-form-urlencoded")
+
     def post_signed(
         self,
         body: bytes,
@@ -114,26 +137,28 @@ class BotProcess:
         all_headers = {"Content-Type": content_type, **sign(body, timestamp), **(headers or {})}
         return self.http.post("/slack/events", content=body, headers=all_headers)
 
-    def send_event(self, event: dict[str, Any], event_id: str, retry_num: int | None = None) -> httpx.Response:
+    def send_event(
+        self, event: dict[str, Any], event_id: str, retry_num: int | None = None, team: str = TEAM
+    ) -> httpx.Response:
         envelope = {
             "token": "legacy-verification-token",
-            "team_id": TEAM,
+            "team_id": team,
             "api_app_id": "A1",
             "event": event,
             "type": "event_callback",
             "event_id": event_id,
             "event_time": int(time.time()),
-            "authorizations": [{"team_id": TEAM, "user_id": "UBOT", "is_bot": True}],
+            "authorizations": [{"team_id": team, "user_id": "UBOT", "is_bot": True}],
         }
         headers = {}
         if retry_num is not None:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
         return self.post_signed(json.dumps(envelope).encode(), "application/json", headers)
 
-    def send_command(self, text: str, user: str = USER) -> httpx.Response:
+    def send_command(self, text: str, user: str = USER, team: str = TEAM) -> httpx.Response:
         form = {
             "token": "legacy",
-            "team_id": TEAM,
+            "team_id": team,
             "team_domain": "test",
             "channel_id": CHANNEL,
             "channel_name": "directmessage",
@@ -155,6 +180,7 @@ class BotProcess:
         user: str = USER,
         voice: str | None = None,
         thread_ts: str | None = None,
+        team: str = TEAM,
     ) -> httpx.Response:
         state: dict[str, Any] = {"values": {}}
         if voice:
@@ -166,7 +192,7 @@ class BotProcess:
             }
         payload = {
             "type": "block_actions",
-            "user": {"id": user, "username": "person", "team_id": TEAM},
+            "user": {"id": user, "username": "person", "team_id": team},
             "api_app_id": "A1",
             "token": "legacy",
             "container": {
@@ -176,7 +202,7 @@ class BotProcess:
                 "is_ephemeral": False,
             },
             "trigger_id": "1.2.3",
-            "team": {"id": TEAM, "domain": "test"},
+            "team": {"id": team, "domain": "test"},
             "channel": {"id": CHANNEL, "name": "directmessage"},
             "message": {"type": "message", "ts": message_ts, "thread_ts": thread_ts, "bot_id": "BBOT"},
             "state": state,

@@ -1,13 +1,19 @@
 """A fake Slack Web API and file host, speaking Slack's wire format.
 
 Web API methods answer at `/api/<method>` (form-encoded or JSON bodies, bearer token),
-and files are served at `/files/<id>/<name>` only with the bot token: without it, like
-Slack, the answer is 200 with an HTML login page. Every call is recorded.
+and files are served at `/files/<id>/<name>` only with a bot token of the file's workspace:
+without it, like Slack, the answer is 200 with an HTML login page. Every call is recorded,
+with the workspace its token belongs to. For OAuth installs, `grant()` makes a code that
+`oauth.v2.access` (client id and secret in HTTP Basic auth) exchanges for a new bot token
+of that workspace — with a refresh token and an expiry when token rotation is on — and
+`grant_type=refresh_token` exchanges a refresh token for a new access token.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import secrets
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -24,6 +30,7 @@ class Call:
     args: dict[str, Any]
     response: dict[str, Any] = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)
+    team: str | None = None  # the workspace of the token it carried
 
 
 class FakeSlack(FakeServer):
@@ -40,6 +47,15 @@ class FakeSlack(FakeServer):
         self.stream_totals: dict[str, int] = {}
         self.redirects: dict[str, str] = {}  # file id -> Location to answer with
         self.socket_mode: Any = None  # a FakeSocketMode, for apps.connections.open
+        self.tokens: dict[str, str] = {bot_token: "T1"}  # bot token -> its workspace
+        self.admins: set[str] = set()  # user ids that users.info calls admins
+        self.file_teams: dict[str, str] = {}  # file id -> workspace (default T1)
+        self.client_credentials: tuple[str, str] | None = None  # the app's OAuth client id/secret
+        self.codes: dict[str, dict[str, Any]] = {}  # OAuth code -> what it installs
+        self.refresh_tokens: dict[str, dict[str, Any]] = {}  # refresh token -> its grant
+        self.expires_in = 43_200  # of the tokens an install gives
+        self.refreshed_expires_in = 43_200  # of the tokens a refresh gives
+        self._issued = 0
         self._ts = 1_700_000_000.000100
 
     @property
@@ -78,6 +94,77 @@ class FakeSlack(FakeServer):
             "url_private_download": url + "?download=1",
         }
 
+    def grant(
+        self,
+        code: str,
+        team_id: str,
+        *,
+        enterprise_id: str | None = None,
+        installer: str = "UADMIN",
+        rotation: bool = False,
+    ) -> None:
+        """Make an OAuth code, as Slack does when an admin approves the install."""
+        with self.lock:
+            self.codes[code] = {
+                "team": team_id,
+                "enterprise": enterprise_id,
+                "installer": installer,
+                "rotation": rotation,
+            }
+
+    def revoke(self, team_id: str) -> None:
+        """The workspace uninstalled the app: its tokens stop working."""
+        with self.lock:
+            for token in [t for t, team in self.tokens.items() if team == team_id]:
+                del self.tokens[token]
+
+    def tokens_of(self, team_id: str) -> list[str]:
+        with self.lock:
+            return [t for t, team in self.tokens.items() if team == team_id]
+
+    def calls_from(self, team_id: str, method: str | None = None) -> list[Call]:
+        with self.lock:
+            return [c for c in self.calls if c.team == team_id and method in (None, c.method)]
+
+    def _issue(self, grant: dict[str, Any], refreshed: bool = False) -> dict[str, Any]:
+        with self.lock:
+            self._issued += 1
+            token = f"xoxb-{grant['team']}-{self._issued}-{secrets.token_hex(8)}"
+            self.tokens[token] = grant["team"]
+            answer: dict[str, Any] = {
+                "ok": True,
+                "app_id": "A1",
+                "authed_user": {"id": grant["installer"]},
+                "scope": "chat:write,commands,files:read,im:history,im:read,im:write,users:read",
+                "token_type": "bot",
+                "access_token": token,
+                "bot_user_id": f"UBOT{grant['team']}",
+                "team": {"id": grant["team"], "name": f"Team {grant['team']}"},
+                "enterprise": {"id": grant["enterprise"], "name": "Grid"} if grant["enterprise"] else None,
+                "is_enterprise_install": False,
+            }
+            if grant["rotation"]:
+                refresh = f"xoxe-1-{secrets.token_hex(12)}"
+                self.refresh_tokens[refresh] = grant
+                answer.update(
+                    refresh_token=refresh, expires_in=self.refreshed_expires_in if refreshed else self.expires_in
+                )
+            return answer
+
+    def _oauth_access(self, authorization: str | None, args: dict[str, Any]) -> dict[str, Any]:
+        client_id, client_secret = str(args.get("client_id") or ""), str(args.get("client_secret") or "")
+        if authorization and authorization.startswith("Basic "):
+            client_id, _, client_secret = base64.b64decode(authorization[6:]).decode().partition(":")
+        if self.client_credentials is None or (client_id, client_secret) != self.client_credentials:
+            return {"ok": False, "error": "invalid_client_id"}
+        if args.get("grant_type") == "refresh_token":
+            with self.lock:
+                grant = self.refresh_tokens.pop(str(args.get("refresh_token")), None)
+            return self._issue(grant, refreshed=True) if grant else {"ok": False, "error": "invalid_refresh_token"}
+        with self.lock:
+            grant = self.codes.pop(str(args.get("code")), None)  # a code works once
+        return self._issue(grant) if grant else {"ok": False, "error": "invalid_code"}
+
     def fail_next(self, method: str, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         with self.lock:
             self.forced.setdefault(method, deque()).append((status, body, headers or {}))
@@ -114,9 +201,18 @@ class FakeSlack(FakeServer):
                 return json_response(status, resp, extra)
         if api_method == "apps.connections.open":  # the app-level token, not the bot token
             return json_response(200, self._open_socket(lower.get("authorization"), args))
-        if lower.get("authorization") != f"Bearer {self.bot_token}":
+        if api_method == "oauth.v2.access":
+            answer = self._oauth_access(lower.get("authorization"), args)
+            with self.lock:
+                call.response = answer
+            return json_response(200, answer)
+        token = (lower.get("authorization") or "").removeprefix("Bearer ") or str(args.get("token") or "")
+        with self.lock:
+            team = self.tokens.get(token)
+            call.team = team
+        if team is None:
             return json_response(200, {"ok": False, "error": "invalid_auth"})
-        answer = self._answer(api_method, args)
+        answer = self._answer(api_method, args, team)
         with self.lock:
             call.response = answer
         return json_response(200, answer)
@@ -138,17 +234,22 @@ class FakeSlack(FakeServer):
             args["blocks"] = json.loads(args["blocks"])
         return args
 
-    def _answer(self, api_method: str, args: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, api_method: str, args: dict[str, Any], team: str = "T1") -> dict[str, Any]:
         if api_method == "auth.test":
+            suffix = "" if team == "T1" else team
             return {
                 "ok": True,
                 "url": self.url + "/",
                 "team": "Test",
                 "user": "replica-bot",
-                "team_id": "T1",
-                "user_id": "UBOT",
-                "bot_id": "BBOT",
+                "team_id": team,
+                "user_id": f"UBOT{suffix}",
+                "bot_id": f"BBOT{suffix}",
             }
+        if api_method == "users.list":
+            members = [{"id": a, "name": a.lower(), "is_admin": True, "team_id": team} for a in sorted(self.admins)]
+            members.append({"id": "UNOTADMIN", "name": "someone", "team_id": team})
+            return {"ok": True, "members": members, "response_metadata": {"next_cursor": ""}}
         if api_method == "chat.postMessage":
             ts = self._next_ts()
             metadata = args.get("metadata")
@@ -201,6 +302,8 @@ class FakeSlack(FakeServer):
                 "ok": True,
                 "user": {
                     "id": user,
+                    "team_id": team,
+                    "is_admin": user in self.admins,
                     "name": "ada",
                     "real_name": "Ada Lovelace",
                     "profile": {"real_name": "Ada Lovelace", "display_name": "ada"},
@@ -224,7 +327,10 @@ class FakeSlack(FakeServer):
         file_id = parts[2] if len(parts) > 2 else ""
         with self.lock:
             self.file_downloads.append({"file_id": file_id, "authorization": authorization})
-        if authorization != f"Bearer {self.bot_token}":
+        token = (authorization or "").removeprefix("Bearer ")
+        with self.lock:
+            allowed = self.tokens.get(token) == self.file_teams.get(file_id, "T1")
+        if not allowed:
             page = b"<!DOCTYPE html><html><body>Sign in to Slack</body></html>"
             return 200, {"content-type": "text/html; charset=utf-8"}, page
         if file_id in self.redirects:

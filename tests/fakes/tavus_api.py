@@ -53,6 +53,7 @@ class FakeReplica:
     image_info: dict[str, Any] = field(default_factory=dict)
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     callback_url: str | None = None
+    account: str = ""  # the API key that created it: each key sees only its own account's
 
     def public(self) -> dict[str, Any]:
         data = {
@@ -85,6 +86,16 @@ class FakeTavus(FakeServer):
         self.delays: dict[str, deque[float]] = {}  # route -> seconds to stall the next answers
         self.create_after_delay = True  # a stalled create still creates (the answer is lost)
         self.callbacks: list[dict[str, Any]] = []  # what was called back, and the answer
+        self.accounts: set[str] = {api_key}  # every key this Tavus accepts (one account each)
+        self._caller = threading.local()
+
+    def add_account(self, api_key: str) -> None:
+        with self.lock:
+            self.accounts.add(api_key)
+
+    def replicas_of(self, api_key: str) -> list[FakeReplica]:
+        with self.lock:
+            return [r for r in self.replicas.values() if r.account == api_key]
 
     # --- test controls ------------------------------------------------------------------
     def finish(self, replica_id: str, status: str = "completed", error_message: str | None = None) -> None:
@@ -140,8 +151,9 @@ class FakeTavus(FakeServer):
                 if isinstance(resp, bytes):
                     return status, {"content-type": "application/json", **extra}, resp
                 return json_response(status, resp, extra)
-        if lower.get("x-api-key") != self.api_key:
+        if lower.get("x-api-key") not in self.accounts:
             return json_response(401, {"message": "Invalid access token"})
+        self._caller.key = lower.get("x-api-key")
         if route == "POST /v2/replicas":
             return self._create(body)
         if route == "POST /v2/replicas/{id}" and parsed.path.endswith("/image-validation"):
@@ -197,6 +209,7 @@ class FakeTavus(FakeServer):
             image_bytes=fetched.content,
             image_info={"keys": sorted(info), "exif_tags": len(exif)},
             callback_url=data.get("callback_url"),
+            account=str(self._caller.key),
         )
         with self.lock:
             self.replicas[replica.replica_id] = replica
@@ -225,7 +238,7 @@ class FakeTavus(FakeServer):
     def _get(self, replica_id: str) -> tuple[int, dict[str, str], bytes]:
         with self.lock:
             replica = self.replicas.get(replica_id)
-            if replica is None:
+            if replica is None or replica.account != self._caller.key:
                 return json_response(404, {"error": "Invalid replica_id"})
             return json_response(200, replica.public())
 
@@ -233,7 +246,7 @@ class FakeTavus(FakeServer):
         limit = min(int(query.get("limit", 10)), 100)
         page = max(int(query.get("page", 1)), 1)
         with self.lock:
-            items = list(self.replicas.values())
+            items = [r for r in self.replicas.values() if r.account == self._caller.key]
         if query.get("replica_ids"):
             wanted = set(query["replica_ids"].split(","))
             items = [r for r in items if r.replica_id in wanted]
@@ -242,8 +255,10 @@ class FakeTavus(FakeServer):
 
     def _delete(self, replica_id: str) -> tuple[int, dict[str, str], bytes]:
         with self.lock:
-            if self.replicas.pop(replica_id, None) is None:
+            replica = self.replicas.get(replica_id)
+            if replica is None or replica.account != self._caller.key:
                 return json_response(404, {"error": "Invalid replica_id"})
+            del self.replicas[replica_id]
         return 200, {}, b""
 
     def _voices(self, query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:

@@ -44,3 +44,27 @@ def test_run_without_credentials_names_every_missing_setting(
     err = capsys.readouterr().err
     for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "TAVUS_API_KEY", "S3_BUCKET"):
         assert name in err
+
+
+def test_rotate_key_re_encrypts_with_the_newest_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+    from bot.workspaces.secrets import Keyring
+    from storage import Repository
+
+    old, new = Keyring.new_key(), Keyring.new_key()
+    db = str(tmp_path / "bot.db")
+    repo = Repository(db)
+    repo.set_tavus_key("-:T1", Keyring([old]).encrypt("tvs-key-abcd"), "…abcd", "U1")
+    repo.close()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_PATH", db)
+    monkeypatch.setenv("ENCRYPTION_KEY", f"{new},{old}")
+    assert main(["rotate-key"]) == 0
+    assert "1 secrets re-encrypted" in capsys.readouterr().out
+    stored = Repository(db).tavus_key("-:T1")
+    assert stored is not None and Keyring([new]).decrypt(stored.sealed) == "tvs-key-abcd"
+    monkeypatch.setenv("ENCRYPTION_KEY", "not-a-key")
+    assert main(["rotate-key"]) == 2
+    assert "not a Fernet key" in capsys.readouterr().err

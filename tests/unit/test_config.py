@@ -56,3 +56,33 @@ def test_wrong_token_kinds_are_named() -> None:
     with pytest.raises(ConfigError) as err:
         load_settings({**GOOD, "SLACK_BOT_TOKEN": "xoxp-user", "SLACK_APP_TOKEN": "xoxb-2"})
     assert any("xoxb-" in p for p in err.value.problems) and any("xapp-" in p for p in err.value.problems)
+
+
+OAUTH = {"SLACK_CLIENT_ID": "1.2", "SLACK_SIGNING_SECRET": "s", "S3_BUCKET": "b"}
+
+
+def test_oauth_mode_names_every_missing_setting_and_needs_no_single_token() -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings(OAUTH)
+    problems = "\n".join(err.value.problems)
+    for name in ("SLACK_CLIENT_SECRET", "PUBLIC_BASE_URL", "ENCRYPTION_KEY"):
+        assert name in problems
+    assert "SLACK_BOT_TOKEN" not in problems and "TAVUS_API_KEY" not in problems
+    from bot.workspaces.secrets import Keyring
+
+    ready = {
+        **OAUTH,
+        "SLACK_CLIENT_SECRET": "oauth-secret-7",
+        "PUBLIC_BASE_URL": "https://b.example",
+        "ENCRYPTION_KEY": Keyring.new_key(),
+    }
+    s = load_settings(ready)
+    assert s.oauth and s.slack_bot_token == "" and "chat:write" in s.slack_scopes
+    assert "oauth-secret-7" not in repr(s) and ready["ENCRYPTION_KEY"] not in repr(s) and "oauth=True" in repr(s)
+    with pytest.raises(ConfigError, match="key 1 of 1"):
+        load_settings({**ready, "ENCRYPTION_KEY": "short"})
+
+
+def test_single_token_mode_is_unchanged_by_oauth_settings() -> None:
+    s = load_settings(GOOD)
+    assert not s.oauth and s.slack_client_id is None and s.encryption_key == ""

@@ -51,3 +51,12 @@ def test_dm_uploads_are_possible_and_scopes_cover_the_api_calls() -> None:
         if call in source:
             assert scope in scopes, call
     assert {"im:history", "files:read"} <= scopes  # message.im events and file downloads
+    assert "users_list" not in source or "users:read" in scopes
+
+
+def test_oauth_installs_ask_for_the_manifest_scopes_and_come_back_to_the_bot() -> None:
+    from bot.config import DEFAULT_SLACK_SCOPES
+
+    m = manifest()
+    assert set(DEFAULT_SLACK_SCOPES) == set(m["oauth_config"]["scopes"]["bot"])
+    assert all(url.endswith("/slack/oauth_redirect") for url in m["oauth_config"]["redirect_urls"])

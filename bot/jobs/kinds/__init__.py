@@ -7,11 +7,30 @@ from typing import Any
 
 from storage.jobs import Job
 
-from . import check_photo, confirm_replica, create_replica, delete_replica, refresh_home, show_message, slack_call
+from . import (
+    check_photo,
+    confirm_replica,
+    create_replica,
+    delete_replica,
+    explain_no_key,
+    forget_workspace,
+    refresh_home,
+    show_message,
+    slack_call,
+)
 
 KINDS: dict[str, Callable[[Any, Job], None]] = {
     m.KIND: m.perform
-    for m in (check_photo, confirm_replica, create_replica, delete_replica, refresh_home, show_message, slack_call)
+    for m in (
+        check_photo,
+        confirm_replica,
+        create_replica,
+        delete_replica,
+        explain_no_key,
+        refresh_home,
+        show_message,
+        slack_call,
+    )
 }
 QUEUES = ("photos", "default")
 
@@ -21,6 +40,8 @@ __all__ = [
     "check_photo",
     "create_replica",
     "delete_replica",
+    "explain_no_key",
+    "forget_workspace",
     "refresh_home",
     "show_message",
     "slack_call",
