@@ -327,14 +327,24 @@ def check_headwear(ctx: FaceContext) -> list[Finding]:
     )
 
 
+# sRGB (D65) → CIE XYZ, and D65's white point: for CIELAB by hand (Pillow's LAB conversion
+# builds an ICC transform on every call, ~11 ms each).
+_SRGB_TO_XYZ = np.array(
+    [[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]], dtype=np.float32
+)
+_D65 = np.array([0.95047, 1.0, 1.08883], dtype=np.float32)
+
+
 def lab_median(pixels: np.ndarray) -> tuple[float, float, float]:
-    """Median lightness (0–255), chroma and hue angle (degrees) of RGB pixels, in Pillow's
-    8-bit Lab (a and b are stored as signed bytes)."""
+    """Median CIELAB lightness (0–100), chroma and hue angle (degrees) of sRGB pixels."""
     if len(pixels) == 0:
         return 0.0, 0.0, 0.0
-    raw = np.asarray(Image.fromarray(pixels.reshape(-1, 1, 3).astype(np.uint8), "RGB").convert("LAB")).reshape(-1, 3)
-    lightness = float(np.median(raw[:, 0]))
-    a, b = (float(np.median(raw[:, k].view(np.int8))) for k in (1, 2))
+    rgb = pixels.reshape(-1, 3).astype(np.float32) / 255.0
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = (linear @ _SRGB_TO_XYZ.T) / _D65
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    lightness = float(np.median(116 * f[:, 1] - 16))
+    a, b = float(np.median(500 * (f[:, 0] - f[:, 1]))), float(np.median(200 * (f[:, 1] - f[:, 2])))
     return lightness, math.hypot(a, b), math.degrees(math.atan2(b, a))
 
 

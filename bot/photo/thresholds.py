@@ -135,17 +135,17 @@ CHEEK_TEXTURE_MIN = 0.04
 HAND_OVER_FACE_MIN = 0.25
 # A hand this much over the face box is no pose: hands over a face overlapped it 44–45 %.
 HAND_OVER_FACE_SURE = 0.4
-# Colour of the mouth and chin, in Pillow's 8-bit Lab (L 0–255, chroma of a/b): skin of every
+# Colour of the mouth and chin, in CIELAB (L 0–100; chroma and hue of a, b): skin of every
 # tone in the set had a hue of 41–90° (grace, astro, six people from t1; lit or shaded),
 # with chroma ≥ 13 in colour photos; blue masks and scarves -103 to -128°; white ones
-# chroma 0 at L 220–237; a black one chroma 1 at L 54 (a dark beard may look like that).
+# chroma 0 at L 86–93; a black one chroma 1 at L 21 (a dark beard may look like that).
 COVER_SKIN_CHROMA_MIN = 6.0  # the skin under the eyes must show colour for colour to count
 COVER_COLOUR_CHROMA_MIN = 10.0
 SKIN_HUE_MIN_DEG = 15.0
 SKIN_HUE_MAX_DEG = 110.0
 COVER_GREY_CHROMA_MAX = 4.0
-COVER_WHITE_MIN = 150.0
-COVER_WHITE_MAX = 245.0  # above: blown out, which the exposure check reports
-COVER_DARK_MAX = 80.0
+COVER_WHITE_MIN = 59.0
+COVER_WHITE_MAX = 96.0  # above: blown out, which the exposure check reports
+COVER_DARK_MAX = 31.0
 
 # --- people ------------------------------------------------------------------------------

@@ -93,6 +93,11 @@ class FakeTavus(FakeServer):
         with self.lock:
             self.accounts.add(api_key)
 
+    def _mine(self, replica: FakeReplica) -> bool:
+        """Whether the caller's account owns it (replicas a test adds by hand are the main key's)."""
+        key = self._caller.key
+        return replica.account == key or (not replica.account and key == self.api_key)
+
     def replicas_of(self, api_key: str) -> list[FakeReplica]:
         with self.lock:
             return [r for r in self.replicas.values() if r.account == api_key]
@@ -238,7 +243,7 @@ class FakeTavus(FakeServer):
     def _get(self, replica_id: str) -> tuple[int, dict[str, str], bytes]:
         with self.lock:
             replica = self.replicas.get(replica_id)
-            if replica is None or replica.account != self._caller.key:
+            if replica is None or not self._mine(replica):
                 return json_response(404, {"error": "Invalid replica_id"})
             return json_response(200, replica.public())
 
@@ -246,7 +251,7 @@ class FakeTavus(FakeServer):
         limit = min(int(query.get("limit", 10)), 100)
         page = max(int(query.get("page", 1)), 1)
         with self.lock:
-            items = [r for r in self.replicas.values() if r.account == self._caller.key]
+            items = [r for r in self.replicas.values() if self._mine(r)]
         if query.get("replica_ids"):
             wanted = set(query["replica_ids"].split(","))
             items = [r for r in items if r.replica_id in wanted]
@@ -256,7 +261,7 @@ class FakeTavus(FakeServer):
     def _delete(self, replica_id: str) -> tuple[int, dict[str, str], bytes]:
         with self.lock:
             replica = self.replicas.get(replica_id)
-            if replica is None or replica.account != self._caller.key:
+            if replica is None or not self._mine(replica):
                 return json_response(404, {"error": "Invalid replica_id"})
             del self.replicas[replica_id]
         return 200, {}, b""
