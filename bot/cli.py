@@ -120,6 +120,40 @@ def cmd_jobs(state: str | None, limit: int) -> int:
     return 0
 
 
+def cmd_audit(team: str | None, since: str | None, until: str | None, fmt: str) -> int:
+    """Print the audit trail (oldest first) as CSV or JSON."""
+    import os
+
+    from storage import Repository
+
+    from .audit.export import to_csv, to_json
+
+    read_dotenv()
+    target = os.environ.get("DATABASE_URL") or os.environ.get("DATABASE_PATH") or "replica-bot.db"
+    for name, value in (("--since", since), ("--until", until)):
+        if value and not _is_iso(value):
+            print(
+                f"replica-bot audit: {name} must be a date like 2026-12-04 (or an ISO time), got {value!r}",
+                file=sys.stderr,
+            )
+            return 2
+    repo = Repository(target)
+    entries = repo.audit_entries(team_id=team, since=since, until=until)
+    repo.close()
+    sys.stdout.write(to_csv(entries) if fmt == "csv" else to_json(entries) + "\n")
+    return 0
+
+
+def _is_iso(value: str) -> bool:
+    from datetime import datetime
+
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 def cmd_rotate_key() -> int:
     """Re-encrypt every stored secret with the newest key in ENCRYPTION_KEY."""
     import os
@@ -153,6 +187,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     jobs = sub.add_parser("jobs", help="list recent jobs and live processes (needs only the database settings)")
     jobs.add_argument("--state", choices=["available", "running", "done", "failed", "cancelled"])
     jobs.add_argument("--limit", type=int, default=30)
+    audit = sub.add_parser("audit", help="print the audit trail: consents, approvals, replicas, key changes")
+    audit.add_argument("--team", help="one workspace (team id)")
+    audit.add_argument("--since", help="from this date or time (ISO, UTC)")
+    audit.add_argument("--until", help="before this date or time (ISO, UTC)")
+    audit.add_argument("--format", choices=["csv", "json"], default="csv")
     sub.add_parser("new-key", help="print a new ENCRYPTION_KEY (a Fernet key)")
     sub.add_parser(
         "rotate-key",
@@ -170,6 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_run(args.command)
     if args.command == "jobs":
         return cmd_jobs(args.state, args.limit)
+    if args.command == "audit":
+        return cmd_audit(args.team, args.since, args.until, args.format)
     if args.command == "new-key":
         from .workspaces.secrets import Keyring
 

@@ -66,6 +66,7 @@ class Settings:
     slack_client_secret: str = ""
     slack_scopes: tuple[str, ...] = DEFAULT_SLACK_SCOPES
     encryption_key: str = ""  # Fernet keys, comma-separated, newest first
+    audit_retention_days: int = 365  # then the maintenance job deletes audit entries
 
     @property
     def oauth(self) -> bool:
@@ -253,6 +254,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         slack_client_secret=r.text("SLACK_CLIENT_SECRET", required=client_id is not None),
         slack_scopes=scopes,
         encryption_key=encryption_key,
+        audit_retention_days=r.integer("AUDIT_RETENTION_DAYS", 365, 1, 36_500),
     )
     if r.problems:
         raise ConfigError(r.problems)

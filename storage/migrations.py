@@ -190,6 +190,25 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        "m005_audit_trail",
+        [
+            # Append-only: who did what, per workspace (storage/audit.py); nothing updates it.
+            """CREATE TABLE audit_events (
+                id {serial},
+                at TEXT NOT NULL,
+                team_id TEXT NOT NULL,
+                enterprise_id TEXT,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                subject TEXT,
+                details TEXT NOT NULL
+            )""",
+            "CREATE INDEX idx_audit_team_at ON audit_events (team_id, at)",
+            # The SHA-256 of the exact image a person consents to (what gets rehosted).
+            "ALTER TABLE submissions ADD COLUMN photo_sha256 TEXT",
+        ],
+    ),
 ]
 # sqlite-utils migration names (replica-bot before PostgreSQL) that m001 above contains.
 _LEGACY = {"m001_initial", "m002_resumable_intake_and_notices", "m003_names_and_deletion", "m004_home_seen"}

@@ -55,6 +55,7 @@ class Submission:
     deleted_at: str | None = None
     checklist_posting_at: str | None = None
     enterprise_id: str | None = None  # the Enterprise Grid org of team_id, if any
+    photo_sha256: str | None = None  # of the normalized image that is rehosted on consent
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Submission:

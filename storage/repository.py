@@ -14,6 +14,7 @@ from dataclasses import fields
 from typing import Any
 
 from . import migrations
+from .audit import AuditEvent, AuditStore, insert_audit
 from .engine import Database, Tx
 from .jobs import JobSpec, insert_job
 from .outbox import OutboxStore
@@ -25,7 +26,7 @@ from .workspaces import WorkspaceStore
 _LIST_COLUMNS = ", ".join(sorted(SUBMISSION_FIELDS - {"file_json", "findings_json"}))
 
 
-class Repository(PeopleStore, OutboxStore, WorkspaceStore):
+class Repository(PeopleStore, OutboxStore, WorkspaceStore, AuditStore):
     def __init__(self, target: str | Database):
         """`target`: a SQLite path, a postgresql:// URL, or an open Database."""
         self.db = target if isinstance(target, Database) else Database(target)
@@ -115,14 +116,17 @@ class Repository(PeopleStore, OutboxStore, WorkspaceStore):
         to_status: str,
         *,
         then: Sequence[JobSpec] = (),
+        audit: AuditEvent | None = None,
         **changes: Any,
     ) -> bool:
         """Compare-and-set the status: True only for the one caller that moved it. The jobs in
-        `then` are enqueued in the same transaction, only when it moved."""
+        `then` are enqueued, and `audit` recorded, in the same transaction, only when it moved."""
         with self.db.write() as tx:
             if not self._transition(tx, submission_id, from_statuses, to_status, changes):
                 return False
             self._then(tx, then)
+            if audit is not None:
+                insert_audit(tx, audit)
             return True
 
     @staticmethod
@@ -187,12 +191,15 @@ class Repository(PeopleStore, OutboxStore, WorkspaceStore):
         from_statuses: Iterable[str],
         to_status: str,
         notices: list[dict[str, Any]],
+        audit: AuditEvent | None = None,
         **changes: Any,
     ) -> bool:
-        """Move the status and queue its Slack notices in one transaction."""
+        """Move the status and queue its Slack notices (and its audit entry) in one transaction."""
         with self.db.write() as tx:
             if not self._transition(tx, submission_id, from_statuses, to_status, changes):
                 return False
             for notice in notices:
                 self._queue(tx, notice)
+            if audit is not None:
+                insert_audit(tx, audit)
             return True

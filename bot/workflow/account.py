@@ -8,6 +8,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 
 from storage import utc_now
+from storage.audit import AuditEvent
 
 from .. import messages
 from ..jobs.kinds import show_message
@@ -66,7 +67,8 @@ class AccountSteps(SlackOutput):
         except TavusError as exc:
             log.warning("event=delete_failed replica=%s error=%s", replica_id, exc)
             return messages.delete_failed_text(exc.message)
-        self.s.repo.transition(sub.id, DELETABLE, "deleted", deleted_at=utc_now())
+        deleted = AuditEvent(team_id, "replica_deleted", user_id, replica_id, {"submission": sub.id}, sub.enterprise_id)
+        self.s.repo.transition(sub.id, DELETABLE, "deleted", deleted_at=utc_now(), audit=deleted)
         log.info("event=replica_deleted submission=%s replica=%s", sub.id, replica_id)
         self.cleanup_object(sub.id)
         self.publish_home(team_id, user_id)

@@ -14,6 +14,7 @@ import logging
 from datetime import datetime
 
 from storage import Submission, seconds_ago, utc_now
+from storage.audit import AuditEvent
 
 from .. import failpoints, messages
 from ..callbacks.tokens import callback_url, new_token
@@ -53,6 +54,20 @@ class CreationSteps(SlackOutput):
             # Nothing is created; a worker names the admins who can connect a key.
             self.enqueue(explain_no_key.spec(sub.team_id, sub.channel_id, user_id, sub.thread_ts))
             return None
+        replica_name = replica_name_for(sub.id, sub.display_name)
+        consent = AuditEvent(
+            sub.team_id,
+            "consent",
+            user_id,
+            sub.id,
+            {
+                "photo_sha256": sub.photo_sha256,
+                "consent_text": messages.CONSENT_BUTTON_TEXT,
+                "voice": voice,
+                "replica_name": replica_name,
+            },
+            sub.enterprise_id,
+        )
         moved = self.s.repo.transition(
             sub.id,
             DRAFT,
@@ -60,9 +75,10 @@ class CreationSteps(SlackOutput):
             voice_name=voice,
             consent_user_id=user_id,
             consent_at=utc_now(),
-            replica_name=replica_name_for(sub.id, sub.display_name),
+            replica_name=replica_name,
             autofix=int(bool(sub.autofix) if autofix is None else autofix),
             then=[create_replica.spec(sub.id, sub.team_id)],
+            audit=consent,
         )
         if not moved:  # a second click, another tab, or already sent
             log.info("event=create_click_ignored submission=%s status=%s", sub.id, sub.status)
@@ -173,6 +189,14 @@ class CreationSteps(SlackOutput):
             replica_id=replica.replica_id,
             training_progress=replica.training_progress,
             submitted_at=utc_now(),
+            audit=AuditEvent(
+                sub.team_id,
+                "replica_created",
+                sub.consent_user_id or sub.user_id,
+                replica.replica_id,
+                {"submission": sub.id, "voice": sub.voice_name, "replica_name": sub.replica_name},
+                sub.enterprise_id,
+            ),
         ):
             return
         self.s.repo.delete_photo(sub.id)

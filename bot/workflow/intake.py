@@ -7,6 +7,7 @@ worker that dies midway is replaced by another that resumes from storage.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from typing import Any
@@ -145,6 +146,7 @@ class IntakeSteps(SlackOutput):
             voice_name=voice,
             autofix=int(autofix),
             display_name=name,
+            photo_sha256=hashlib.sha256(normalized).hexdigest(),  # the image consent will be about
         ):
             return
         offer = messages.ready_message(

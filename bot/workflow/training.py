@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from storage import Submission, seconds_ago, utc_now
+from storage.audit import AuditEvent
 
 from .. import failpoints, messages
 from ..messages import Message
@@ -84,8 +85,16 @@ class TrainingSteps(SlackOutput):
         notices = [notice]
         if sub.checklist_ts:
             notices.append({**notice, "dedupe_key": f"{status}-edit:{sub.id}", "update_ts": sub.checklist_ts})
+        finished = AuditEvent(
+            sub.team_id,
+            "training_finished" if status == "completed" else "training_failed",
+            "tavus",
+            sub.replica_id,
+            {"submission": sub.id, "error": error} if error else {"submission": sub.id},
+            sub.enterprise_id,
+        )
         if not self.s.repo.transition_with_notice(
-            sub.id, ["training"], status, notices, error_message=error, finished_at=utc_now()
+            sub.id, ["training"], status, notices, audit=finished, error_message=error, finished_at=utc_now()
         ):
             return
         log.info("event=training_finished submission=%s replica=%s status=%s", sub.id, sub.replica_id, status)

@@ -12,12 +12,14 @@ import httpx
 from slack_sdk.errors import SlackApiError
 
 from storage import utc_now
+from storage.audit import AuditEvent
 
 from .. import messages
 from ..jobs.kinds import forget_workspace, refresh_home
 from ..rehost import RehostError
 from ..tavus import TavusClient, TavusError
 from ..workspaces.admins import AdminDirectory
+from ..workspaces.secrets import last_four
 from .output import SlackOutput
 
 log = logging.getLogger(__name__)
@@ -76,8 +78,11 @@ class WorkspaceSteps(SlackOutput):
             problem = self.save_tavus_key(team_id, user_id, key)
             if problem:
                 return {messages.BLOCK_TAVUS_KEY: problem}
-        if admins is not None:
+        before = self.s.workspaces.extra_admins(team_id)
+        if admins is not None and sorted(set(admins)) != before:
             self.s.workspaces.set_extra_admins(team_id, admins)
+            change = {"before": before, "after": sorted(set(admins))}
+            self.s.repo.audit(AuditEvent(team_id, "admins_changed", user_id, None, change))
             log.info("event=admins_set team=%s user=%s count=%d", team_id, user_id, len(admins))
             self.enqueue(refresh_home.spec(team_id, user_id))
         return None
@@ -96,6 +101,7 @@ class WorkspaceSteps(SlackOutput):
             return problem
         self.s.workspaces.set_tavus_key(team_id, key, user_id)
         log.info("event=tavus_key_set team=%s user=%s", team_id, user_id)  # never the key
+        self.s.repo.audit(AuditEvent(team_id, "tavus_key_set", user_id, None, {"shown": last_four(key)}))
         self.enqueue(refresh_home.spec(team_id, user_id))
         return None
 
@@ -118,6 +124,7 @@ class WorkspaceSteps(SlackOutput):
             return False
         self.s.workspaces.remove_tavus_key(team_id)
         log.info("event=tavus_key_removed team=%s user=%s", team_id, user_id)
+        self.s.repo.audit(AuditEvent(team_id, "tavus_key_removed", user_id))
         self.enqueue(refresh_home.spec(team_id, user_id))
         return True
 
@@ -126,6 +133,7 @@ class WorkspaceSteps(SlackOutput):
         """`app_uninstalled` / `tokens_revoked`: tokens and Tavus key deleted at once, waiting
         jobs cancelled, open submissions closed; a job deletes the rehosted photos."""
         self.s.workspaces.forget(team_id, enterprise_id)
+        self.s.repo.audit(AuditEvent(team_id, "workspace_uninstalled", "slack", None, {}, enterprise_id))
         cancelled = self.s.jobs.cancel_waiting(team_id=team_id)
         objects = self.s.repo.close_workspace(team_id)
         self.enqueue(forget_workspace.spec(team_id, [key for _, key in objects], [sid for sid, _ in objects]))

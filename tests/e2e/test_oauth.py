@@ -8,8 +8,13 @@ moto's S3 server, on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import json
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -90,6 +95,24 @@ def raw_rows(database_url: str, table: str) -> str:
         text = repr(tx.rows(f"SELECT * FROM {table}"))
     repo.close()
     return text
+
+
+def audit_trail(bot: BotProcess, team: str) -> list[dict[str, str]]:
+    """`replica-bot audit` for one workspace, as JSON and as CSV: both must say the same."""
+    runs = {}
+    for fmt in ("json", "csv"):
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "audit", "--team", team, "--format", fmt],
+            env=bot.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        runs[fmt] = done.stdout
+    rows = json.loads(runs["json"])
+    assert list(csv.DictReader(io.StringIO(runs["csv"]))) == [{k: str(v) for k, v in r.items()} for r in rows]
+    return rows
 
 
 def install_keys(database_url: str, table: str) -> list[str]:
@@ -208,6 +231,21 @@ def test_two_workspaces_install_and_create_with_their_own_keys_then_one_uninstal
     assert len(fake_slack.calls) == calls_before
     assert len(fake_tavus.replicas_of(KEY_A)) == 1  # the replica stays in A's Tavus account
     assert len(ready_notices(fake_slack, photo_b)) == 1
+    # --- the audit trail reproduces who consented to what, and what was created ------------
+    audit = audit_trail(bot, "TA")
+    consent = next(e for e in audit if e["action"] == "consent")
+    created = next(e for e in audit if e["action"] == "replica_created")
+    rehosted = fake_tavus.replicas_of(KEY_A)[0]
+    assert consent["actor"] == PERSON_A and consent["subject"] == sid_a
+    details = json.loads(consent["details"])
+    assert details["photo_sha256"] == hashlib.sha256(rehosted.image_bytes).hexdigest()  # the image Tavus got
+    assert details["consent_text"].startswith("I have the rights to this likeness") and details["voice"] == "anna"
+    assert created["subject"] == rehosted.replica_id and created["actor"] == PERSON_A
+    actions = [(e["action"], e["actor"]) for e in audit]
+    assert ("tavus_key_set", ADMIN_A) in actions and ("admins_changed", ADMIN_A) in actions
+    assert ("tavus_key_set", PERSON_A) in actions and actions[-1] == ("workspace_uninstalled", "slack")
+    assert KEY_A not in json.dumps(audit) and all(e["team_id"] == "TA" for e in audit)
+    assert ("training_finished", "tavus") in [(e["action"], e["actor"]) for e in audit_trail(bot, "TB")]
     logs = bot.logs()
     for secret in (token_a, token_b, KEY_A, KEY_B, CLIENT_SECRET, *fake_slack.refresh_tokens, "xoxe-1-"):
         assert secret not in logs, "a secret reached the logs"

@@ -68,3 +68,28 @@ def test_rotate_key_re_encrypts_with_the_newest_key(
     monkeypatch.setenv("ENCRYPTION_KEY", "not-a-key")
     assert main(["rotate-key"]) == 2
     assert "not a Fernet key" in capsys.readouterr().err
+
+
+def test_audit_prints_csv_or_json_and_refuses_a_bad_date(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from bot.cli import main
+    from storage import Repository
+    from storage.audit import AuditEvent
+
+    db = str(tmp_path / "bot.db")
+    repo = Repository(db)
+    repo.audit(AuditEvent("T1", "tavus_key_set", "UADMIN", None, {"shown": "…abcd"}))
+    repo.audit(AuditEvent("T2", "tavus_key_removed", "UOTHER"))
+    repo.close()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_PATH", db)
+    assert main(["audit", "--team", "T1", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["action"], r["actor"]) for r in rows] == [("tavus_key_set", "UADMIN")]
+    assert main(["audit", "--since", "2999-01-01"]) == 0
+    assert capsys.readouterr().out.strip() == "id,at,team_id,enterprise_id,actor,action,subject,details"
+    assert main(["audit", "--since", "last tuesday"]) == 2
+    assert "--since must be a date" in capsys.readouterr().err
