@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
+import json
+import subprocess
+import sys
 
 import httpx
 
@@ -82,3 +87,21 @@ def training_replica(slack: FakeSlack, tavus: FakeTavus, ts: str, timeout: float
 
 def ready_notices(slack: FakeSlack, photo_ts: str) -> list[dict]:
     return [m for m in thread_messages(slack, photo_ts) if "is ready" in m["text"]]
+
+
+def audit_trail(bot: BotProcess, team: str) -> list[dict[str, str]]:
+    """`replica-bot audit` for one workspace, as JSON and as CSV: both must say the same."""
+    runs = {}
+    for fmt in ("json", "csv"):
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "audit", "--team", team, "--format", fmt],
+            env=bot.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        runs[fmt] = done.stdout
+    rows = json.loads(runs["json"])
+    assert list(csv.DictReader(io.StringIO(runs["csv"]))) == [{k: str(v) for k, v in r.items()} for r in rows]
+    return rows

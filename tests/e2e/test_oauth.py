@@ -8,13 +8,9 @@ moto's S3 server, on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -26,7 +22,7 @@ from storage import Repository
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.tavus_api import FakeTavus
 
-from .flow import block_of, checklist_ts, ready_notices, ready_update, updates_of
+from .flow import audit_trail, block_of, checklist_ts, ready_notices, ready_update, updates_of
 from .harness import BotProcess, file_share_event, free_port, wait_for
 
 CLIENT_ID, CLIENT_SECRET = "1111.2222", "oauth-client-secret-9f2"
@@ -95,24 +91,6 @@ def raw_rows(database_url: str, table: str) -> str:
         text = repr(tx.rows(f"SELECT * FROM {table}"))
     repo.close()
     return text
-
-
-def audit_trail(bot: BotProcess, team: str) -> list[dict[str, str]]:
-    """`replica-bot audit` for one workspace, as JSON and as CSV: both must say the same."""
-    runs = {}
-    for fmt in ("json", "csv"):
-        done = subprocess.run(
-            [sys.executable, "-m", "bot", "audit", "--team", team, "--format", fmt],
-            env=bot.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        runs[fmt] = done.stdout
-    rows = json.loads(runs["json"])
-    assert list(csv.DictReader(io.StringIO(runs["csv"]))) == [{k: str(v) for k, v in r.items()} for r in rows]
-    return rows
 
 
 def install_keys(database_url: str, table: str) -> list[str]:

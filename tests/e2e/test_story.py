@@ -9,7 +9,7 @@ from tests import photo_samples
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.tavus_api import FakeTavus
 
-from .flow import block_of, checklist_ts, ready_update, thread_messages, updates_of
+from .flow import audit_trail, block_of, checklist_ts, ready_update, thread_messages, updates_of
 from .harness import BOT_TOKEN, OTHER_USER, USER, BotProcess, file_share_event, wait_for
 
 
@@ -84,6 +84,13 @@ def test_photo_to_trained_replica(
     wait_for(lambda: s3_client.list_objects_v2(Bucket=bucket).get("KeyCount") == 0)
     time.sleep(2.5)  # two more poll cycles: nothing is posted twice
     assert sum("is ready" in m["text"] for m in thread_messages(fake_slack, "1700000100.000200")) == 1
+    # 5. the audit trail says who consented to which image, once, and what came of it
+    trail = [(e["action"], e["actor"], e["subject"]) for e in audit_trail(bot, "T1")]
+    assert trail == [
+        ("consent", USER, create["value"]),
+        ("replica_created", USER, replica.replica_id),
+        ("training_finished", "tavus", replica.replica_id),
+    ]
     print(
         f"\nstory timings: /replica voice {command_ms:.0f} ms; upload→offer {first_reply_ms:.0f} ms; "
         f"click→training {create_ms:.0f} ms; completed→announced {announce_ms:.0f} ms (1 s poll interval)"
