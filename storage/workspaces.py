@@ -102,15 +102,16 @@ class WorkspaceStore:
         return [str(t) for t in teams]
 
     # --- uninstall ------------------------------------------------------------------------
-    def close_workspace(self, team_id: str) -> list[tuple[str, str]]:
+    def close_workspace(self, team_id: str) -> list[str]:
         """The app left this workspace: its photo bytes and preferences are deleted, every
-        submission still in flight is closed (nothing more is sent for it), and the
-        rehosted objects still in S3 are returned, (submission id, key), for deletion."""
+        submission still in flight is closed (nothing more is sent for it), and the ids of
+        the submissions whose rehosted photo is still in S3 are returned, for deletion."""
         now = utc_now()
         with self.db.write() as tx:
-            ids = tx.scalars("SELECT id FROM submissions WHERE team_id = :team", {"team": team_id})
-            if ids:
-                tx.execute("DELETE FROM photos WHERE submission_id IN :ids", {"ids": list(ids)})
+            tx.execute(
+                "DELETE FROM photos WHERE submission_id IN (SELECT id FROM submissions WHERE team_id = :team)",
+                {"team": team_id},
+            )
             tx.execute("DELETE FROM user_prefs WHERE team_id = :team", {"team": team_id})
             tx.execute(
                 "UPDATE submissions SET status = 'cancelled', error_message = :why, updated_at = :now "
@@ -122,12 +123,11 @@ class WorkspaceStore:
                     "open": ["received", "checking", "needs_fix", "ready", "submitting", "training"],
                 },
             )
-            rows = tx.execute(
-                "SELECT id, s3_key FROM submissions WHERE team_id = :team AND s3_key IS NOT NULL "
-                "AND s3_deleted_at IS NULL",
+            ids = tx.scalars(
+                "SELECT id FROM submissions WHERE team_id = :team AND s3_key IS NOT NULL AND s3_deleted_at IS NULL",
                 {"team": team_id},
-            ).fetchall()
-        return [(str(r[0]), str(r[1])) for r in rows]
+            )
+        return [str(i) for i in ids]
 
     # --- OAuth states: single use, expiring ---------------------------------------------
     def issue_state(self, state: str, expires_at: str) -> None:

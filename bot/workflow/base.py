@@ -135,13 +135,15 @@ class WorkflowBase:
         return None
 
     # --- S3 cleanup ---------------------------------------------------------------------
-    def cleanup_object(self, submission_id: str) -> None:
+    def cleanup_object(self, submission_id: str) -> bool:
+        """Delete the submission's rehosted photo; False when S3 refused (it stays for later)."""
         sub = self.s.repo.get(submission_id)
         if sub is None or not sub.s3_key or sub.s3_deleted_at:
-            return
+            return True
         try:
             self.s.rehost.delete(sub.s3_key)
         except RehostError as exc:
             log.warning("event=s3_delete_failed submission=%s error=%s", sub.id, exc)
-            return
+            return False
         self.s.repo.update(sub.id, s3_deleted_at=utc_now())
+        return True

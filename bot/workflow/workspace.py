@@ -11,7 +11,6 @@ import logging
 import httpx
 from slack_sdk.errors import SlackApiError
 
-from storage import utc_now
 from storage.audit import AuditEvent
 
 from .. import messages
@@ -36,10 +35,18 @@ class WorkspaceSteps(SlackOutput):
             return True
         return self._admins.is_admin(self.slack_for(team_id), team_id, user_id)
 
+    def may_change_settings(self, team_id: str, user_id: str, step: str) -> bool:
+        """Workspace settings exist with OAuth installs, for admins only (asked every time:
+        a crafted payload from anyone else changes nothing)."""
+        if self.s.workspaces.oauth and self.is_admin(team_id, user_id):
+            return True
+        log.warning("event=settings_refused step=%s team=%s user=%s", step, team_id, user_id)
+        return False
+
     def settings_blocks(self, team_id: str, user_id: str) -> list[dict[str, object]] | None:
         """The App Home's settings section when this person administers an OAuth workspace."""
         if not self.s.workspaces.oauth or not self.is_admin(team_id, user_id):
-            return None
+            return None  # (not a refusal: everyone's Home is drawn, most without settings)
         info = self.s.workspaces.tavus_key_info(team_id)
         return messages.settings_blocks(info.source, info.shown, info.set_by)
 
@@ -55,8 +62,7 @@ class WorkspaceSteps(SlackOutput):
         )
 
     def open_key_modal(self, team_id: str, user_id: str, trigger_id: str) -> bool:
-        if not self.s.workspaces.oauth or not self.is_admin(team_id, user_id):
-            log.warning("event=settings_refused team=%s user=%s", team_id, user_id)
+        if not self.may_change_settings(team_id, user_id, "open"):
             return False
         info = self.s.workspaces.tavus_key_info(team_id)
         shown = info.shown if info.source == "workspace" else None
@@ -68,14 +74,13 @@ class WorkspaceSteps(SlackOutput):
     def save_settings(self, team_id: str, user_id: str, key: str, admins: list[str] | None) -> dict[str, str] | None:
         """The settings modal: the admins list, and the Tavus key when one is pasted (tried
         against Tavus first). Returns the modal's field errors, if any."""
-        if not self.s.workspaces.oauth or not self.is_admin(team_id, user_id):
-            log.warning("event=settings_refused team=%s user=%s reason=not_admin", team_id, user_id)
+        if not self.may_change_settings(team_id, user_id, "save"):
             return {messages.BLOCK_TAVUS_KEY: "Only workspace admins can change these settings."}
         key = key.strip()
         if not key and self.s.workspaces.tavus_key_info(team_id).source != "workspace":
             return {messages.BLOCK_TAVUS_KEY: "Paste the workspace's Tavus API key."}
         if key:
-            problem = self.save_tavus_key(team_id, user_id, key)
+            problem = self._save_tavus_key(team_id, user_id, key)
             if problem:
                 return {messages.BLOCK_TAVUS_KEY: problem}
         before = self.s.workspaces.extra_admins(team_id)
@@ -87,13 +92,10 @@ class WorkspaceSteps(SlackOutput):
             self.enqueue(refresh_home.spec(team_id, user_id))
         return None
 
-    def save_tavus_key(self, team_id: str, user_id: str, key: str) -> str | None:
-        """Try the key against Tavus and save it; returns the modal field's error, if any."""
-        if not self.s.workspaces.oauth or not self.is_admin(team_id, user_id):
-            log.warning("event=tavus_key_refused team=%s user=%s reason=not_admin", team_id, user_id)
-            return "Only workspace admins can change the Tavus key."
-        key = key.strip()
-        if not key or any(c.isspace() for c in key):
+    def _save_tavus_key(self, team_id: str, user_id: str, key: str) -> str | None:
+        """Try the key against Tavus and save it (the caller checked the admin); returns the
+        modal field's error, if any."""
+        if any(c.isspace() for c in key):
             return "Paste the key alone: one word, no spaces."
         problem = self._try_key(key)
         if problem:
@@ -119,8 +121,7 @@ class WorkspaceSteps(SlackOutput):
         return None
 
     def remove_tavus_key(self, team_id: str, user_id: str) -> bool:
-        if not self.s.workspaces.oauth or not self.is_admin(team_id, user_id):
-            log.warning("event=tavus_key_refused team=%s user=%s reason=not_admin", team_id, user_id)
+        if not self.may_change_settings(team_id, user_id, "remove_key"):
             return False
         self.s.workspaces.remove_tavus_key(team_id)
         log.info("event=tavus_key_removed team=%s user=%s", team_id, user_id)
@@ -135,15 +136,13 @@ class WorkspaceSteps(SlackOutput):
         self.s.workspaces.forget(team_id, enterprise_id)
         self.s.repo.audit(AuditEvent(team_id, "workspace_uninstalled", "slack", None, {}, enterprise_id))
         cancelled = self.s.jobs.cancel_waiting(team_id=team_id)
-        objects = self.s.repo.close_workspace(team_id)
-        self.enqueue(forget_workspace.spec(team_id, [key for _, key in objects], [sid for sid, _ in objects]))
-        log.info("event=workspace_uninstalled team=%s jobs_cancelled=%d objects=%d", team_id, cancelled, len(objects))
+        with_objects = self.s.repo.close_workspace(team_id)
+        self.enqueue(forget_workspace.spec(team_id, with_objects))
+        log.info(
+            "event=workspace_uninstalled team=%s jobs_cancelled=%d objects=%d", team_id, cancelled, len(with_objects)
+        )
 
-    def delete_workspace_objects(self, keys: list[str], submission_ids: list[str]) -> None:
-        for key, sid in zip(keys, submission_ids, strict=True):
-            try:
-                self.s.rehost.delete(key)
-            except RehostError as exc:
-                log.warning("event=s3_delete_failed submission=%s error=%s", sid, exc)
-                raise  # the job retries with backoff
-            self.s.repo.update(sid, s3_deleted_at=utc_now())
+    def delete_workspace_objects(self, submission_ids: list[str]) -> None:
+        left = [sid for sid in submission_ids if not self.cleanup_object(sid)]
+        if left:  # the job retries with backoff; the ones deleted are not tried again
+            raise RehostError(f"{len(left)} rehosted photos could not be deleted yet")

@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Installation
@@ -27,6 +27,8 @@ from .installations import DatabaseInstallationStore
 from .secrets import Keyring, last_four
 
 log = logging.getLogger(__name__)
+
+_Client = TypeVar("_Client", WebClient, TavusClient)
 
 
 class WorkspaceGone(Exception):
@@ -105,14 +107,7 @@ class Workspaces:
     def installation(self, team_id: str | None) -> Installation:
         """The workspace's installation (its token refreshed first when it expires soon)."""
         assert self.installations is not None
-        stored = self._repo.find_installation(self.key_of(team_id))
-        found = None
-        if stored is not None:
-            found = self.installations.find_installation(
-                enterprise_id=stored.enterprise_id,
-                team_id=stored.team_id,
-                is_enterprise_install=stored.is_enterprise_install,
-            )
+        found = self.installations.find_by_key(self.key_of(team_id))
         if found is None or not found.bot_token:
             raise WorkspaceGone(f"replica-bot is not installed in workspace {team_id}")
         return found
@@ -125,13 +120,7 @@ class Workspaces:
 
     def slack_for(self, team_id: str | None) -> WebClient:
         token = self.bot_token(team_id)
-        if token is None:
-            return self._default_slack
-        with self._lock:
-            client = self._slack.get(token)
-            if client is None:
-                client = self._slack[token] = self._make_slack(token)
-            return client
+        return self._default_slack if token is None else self._cached(self._slack, token, self._make_slack)
 
     # --- Tavus --------------------------------------------------------------------------
     def tavus_key(self, team_id: str | None) -> str | None:
@@ -156,10 +145,14 @@ class Workspaces:
     def tavus_with(self, key: str) -> TavusClient:
         if key == self._default_key and self._default_tavus is not None:
             return self._default_tavus
+        return self._cached(self._tavus, key, self._make_tavus)
+
+    def _cached(self, cache: dict[str, _Client], key: str, make: Callable[[str], _Client]) -> _Client:
+        """One client per token or key, made on first use."""
         with self._lock:
-            client = self._tavus.get(key)
+            client = cache.get(key)
             if client is None:
-                client = self._tavus[key] = self._make_tavus(key)
+                client = cache[key] = make(key)
             return client
 
     def voices_for(self, team_id: str | None) -> VoiceCatalog:

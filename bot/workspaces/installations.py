@@ -105,7 +105,11 @@ class DatabaseInstallationStore(InstallationStore):
         user_id: str | None = None,
         is_enterprise_install: bool | None = False,
     ) -> Installation | None:
-        key = install_key(enterprise_id, team_id, bool(is_enterprise_install))
+        return self.find_by_key(install_key(enterprise_id, team_id, bool(is_enterprise_install)))
+
+    def find_by_key(self, key: str) -> Installation | None:
+        """The installation stored under `key` (storage/workspaces.install_key), refreshed
+        first when its token is due."""
         found = self._load(key)
         if found is not None and self._rotate is not None and _due(found):
             found = self._rotate_once(key)

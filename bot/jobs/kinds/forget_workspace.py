@@ -13,10 +13,10 @@ KIND = "forget_workspace"
 QUEUE = "default"
 
 
-def spec(team_id: str, keys: list[str], submission_ids: list[str]) -> JobSpec:
+def spec(team_id: str, submission_ids: list[str]) -> JobSpec:
     # No team_id on the job itself: the uninstall cancels the workspace's jobs, not this one.
-    return JobSpec(KIND, {"team_id": team_id, "keys": keys, "submission_ids": submission_ids}, QUEUE)
+    return JobSpec(KIND, {"team_id": team_id, "submission_ids": submission_ids}, QUEUE)
 
 
 def perform(flow: Workflow, job: Job) -> None:
-    flow.delete_workspace_objects(list(job.args["keys"]), list(job.args["submission_ids"]))
+    flow.delete_workspace_objects(list(job.args["submission_ids"]))
