@@ -28,7 +28,6 @@ from .thresholds import (
     FACE_SURE_SCORE,
     HEAD_BAND,
     HEAD_ROW_MIN,
-    MESH_PRESENCE_MIN,
     SHOULDERS_BELOW,
     SMALL_FACE_MESH_SURE,
     SMALL_FACE_TILE_SHARE,
@@ -62,20 +61,18 @@ class Absence:
 
 
 def look_again(
-    an: LiteRTAnalyzer, image: Image.Image, larger: Callable[[], Image.Image | None] = lambda: None
+    an: LiteRTAnalyzer,
+    image: Image.Image,
+    body: Callable[[], tuple[np.ndarray, list[Box]]],
+    larger: Callable[[], Image.Image | None] = lambda: None,
 ) -> Absence:
+    """`body`: the person mask and hands of `image`, which the analysis already has under way."""
     absence = Absence()
     big = larger() or image
     # A face a few pixels wide is easily imagined in texture: only the mesh's near-certainty counts.
     absence.small = [
         f
-        for f in merge_faces(
-            [
-                f
-                for rect in _grid(big.size, SMALL_FACE_TILE_SHARE)
-                for f in an.detect(big, rect, big.size, min_score=FACE_MIN_SCORE)
-            ]
-        )
+        for f in _search(an, big, SMALL_FACE_TILE_SHARE, FACE_MIN_SCORE)
         if an.mesh_with_presence(big, f)[1] >= SMALL_FACE_MESH_SURE
     ]
     if absence.small:
@@ -83,26 +80,25 @@ def look_again(
     corrected, how = exposure_corrected(image)
     if corrected is not None:
         absence.correction = how
-        absence.corrected = _confirmed(an, corrected, _grid(corrected.size, 0.6), FACE_MIN_SCORE)
+        # Counted as the usual search counts faces: beyond doubt, or confirmed by the mesh.
+        absence.corrected = [
+            f
+            for f in _search(an, corrected, 0.6, FACE_MIN_SCORE)
+            if f.score >= FACE_SURE_SCORE or an.mesh(corrected, f) is not None
+        ]
         if absence.corrected:
             return absence
-    weak = merge_faces(
-        [
-            f
-            for rect in _grid(image.size, 0.6)
-            for f in an.detect(image, rect, image.size, min_score=WEAK_FACE_MIN_SCORE)
-        ]
-    )
+    weak = _search(an, image, 0.6, WEAK_FACE_MIN_SCORE)
     absence.turned = _best_turn(an, image, max((f.score for f in weak), default=0.0))
     if absence.turned:
         return absence
     for face in sorted(weak, key=lambda f: f.score, reverse=True)[:3]:
         landmarks, presence = an.mesh_with_presence(image, face)
         absence.weak.append(Candidate(face, landmarks, presence))
-    person = an.segment(image) > 0.5
+    mask, absence.hands = body()
+    person = mask > 0.5
     absence.person_share = float(person.mean())
     absence.head_ratio = head_ratio(person)
-    absence.hands = an.hands(image)
     return absence
 
 
@@ -116,13 +112,7 @@ def _best_turn(an: LiteRTAnalyzer, image: Image.Image, upright_best: float) -> i
     best, best_score = 0, 0.0
     for degrees in (90, 270, 180):
         turned = image.rotate(degrees, expand=True)
-        for face in merge_faces(
-            [
-                f
-                for rect in _grid(turned.size, 0.6)
-                for f in an.detect(turned, rect, turned.size, min_score=TURNED_FACE_MIN_SCORE)
-            ]
-        ):
+        for face in _search(an, turned, 0.6, TURNED_FACE_MIN_SCORE):
             if face.score <= best_score or face.box.w < TURNED_FACE_MIN_WIDTH:
                 continue
             if an.mesh_with_presence(turned, face)[1] >= TURNED_MESH_SURE:
@@ -157,10 +147,11 @@ def _grid(size: tuple[int, int], share: float) -> list[blaze.Rect]:
     return rects
 
 
-def _confirmed(an: LiteRTAnalyzer, image: Image.Image, rects: list[blaze.Rect], min_score: float) -> list[Face]:
-    """Detections over `rects` that the face mesh confirms (or that are beyond doubt)."""
-    found = merge_faces([f for rect in rects for f in an.detect(image, rect, image.size, min_score=min_score)])
-    return [f for f in found if f.score >= FACE_SURE_SCORE or an.mesh_with_presence(image, f)[1] >= MESH_PRESENCE_MIN]
+def _search(an: LiteRTAnalyzer, image: Image.Image, share: float, min_score: float) -> list[Face]:
+    """Faces the detector sees at `min_score` over the whole image and tiles of `share`."""
+    return merge_faces(
+        [f for rect in _grid(image.size, share) for f in an.detect(image, rect, image.size, min_score=min_score)]
+    )
 
 
 def exposure_corrected(image: Image.Image) -> tuple[Image.Image | None, str | None]:

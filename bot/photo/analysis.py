@@ -242,7 +242,7 @@ class LiteRTAnalyzer:
         if not confirmed:
             from .absence import look_again  # (absence builds on this module)
 
-            absence = look_again(self, image, larger or (lambda: None))
+            absence = look_again(self, image, body.result, larger or (lambda: None))
             found = [f for f in absence.small if f.box.w >= FACE_WIDTH_MIN]
             if not found:  # a face too small, or none: the checks say why
                 result.absence = absence

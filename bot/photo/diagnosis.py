@@ -152,23 +152,22 @@ def _covered(
     )
 
 
+def no_face(message: str = "No human face was found in this photo.", hint: str = "") -> Finding:
+    return Finding(
+        code="no_face",
+        severity=Severity.FAIL,
+        message=message,
+        advice="Use a photo of yourself facing the camera, face uncovered (no mask), well lit." + hint,
+        measured="0 faces",
+        threshold="exactly 1 face",
+    )
+
+
 def _no_face(mean: float, person: bool) -> list[Finding]:
     hint = ""
     if mean > 215 or mean < 35:
         hint = " The photo is very " + ("bright" if mean > 215 else "dark") + "; fix the exposure."
-    message = "No human face was found in this photo."
-    if person:
-        message = "I see someone in this photo, but no face."
-    findings = [
-        Finding(
-            code="no_face",
-            severity=Severity.FAIL,
-            message=message,
-            advice="Use a photo of yourself facing the camera, face uncovered (no mask), well lit." + hint,
-            measured="0 faces",
-            threshold="exactly 1 face",
-        )
-    ]
+    findings = [no_face("I see someone in this photo, but no face.", hint) if person else no_face(hint=hint)]
     if person:  # likely, not certain: offered as the probable reason
         findings.append(
             Finding(

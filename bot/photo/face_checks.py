@@ -17,7 +17,7 @@ from PIL import Image
 from . import face_regions as fr
 from . import thresholds as t
 from .analysis import Analysis
-from .diagnosis import diagnose, tiny_face
+from .diagnosis import diagnose, no_face, tiny_face
 from .findings import Finding, Severity
 
 
@@ -52,16 +52,7 @@ def check_face_present(ctx: FaceContext) -> list[Finding]:
         return []
     if ctx.analysis.absence is not None:
         return diagnose(ctx.image, ctx.analysis.absence)  # why: exposure, covered, tiny, or none
-    return [
-        Finding(
-            code="no_face",
-            severity=Severity.FAIL,
-            message="No human face was found in this photo.",
-            advice="Use a photo of yourself facing the camera, face uncovered (no mask), well lit.",
-            measured="0 faces",
-            threshold="exactly 1 face",
-        )
-    ]
+    return [no_face()]
 
 
 def check_people(ctx: FaceContext) -> list[Finding]:
