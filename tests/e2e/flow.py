@@ -85,6 +85,16 @@ def training_replica(slack: FakeSlack, tavus: FakeTavus, ts: str, timeout: float
     return next(iter(tavus.replicas))
 
 
+def start_training(bot: BotProcess, slack: FakeSlack, tavus: FakeTavus, n: int) -> tuple[str, str, str, str]:
+    """Choose a voice, share photo number n and consent: returns the photo's ts, the
+    checklist's ts, the submission id and the replica id once training has started."""
+    bot.send_command("voice anna")
+    photo_ts = upload(bot, slack, n)
+    ts, sid = offer(slack, photo_ts)
+    bot.click("create_replica", sid, ts)
+    return photo_ts, ts, sid, training_replica(slack, tavus, ts)
+
+
 def ready_notices(slack: FakeSlack, photo_ts: str) -> list[dict]:
     return [m for m in thread_messages(slack, photo_ts) if "is ready" in m["text"]]
 

@@ -140,37 +140,15 @@ class BotProcess:
     def send_event(
         self, event: dict[str, Any], event_id: str, retry_num: int | None = None, team: str = TEAM
     ) -> httpx.Response:
-        envelope = {
-            "token": "legacy-verification-token",
-            "team_id": team,
-            "api_app_id": "A1",
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id,
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": team, "user_id": "UBOT", "is_bot": True}],
-        }
         headers = {}
         if retry_num is not None:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
-        return self.post_signed(json.dumps(envelope).encode(), "application/json", headers)
+        body = json.dumps(event_envelope(event, event_id, team)).encode()
+        return self.post_signed(body, "application/json", headers)
 
     def send_command(self, text: str, user: str = USER, team: str = TEAM) -> httpx.Response:
-        form = {
-            "token": "legacy",
-            "team_id": team,
-            "team_domain": "test",
-            "channel_id": CHANNEL,
-            "channel_name": "directmessage",
-            "user_id": user,
-            "user_name": "person",
-            "command": "/replica",
-            "text": text,
-            "api_app_id": "A1",
-            "response_url": "http://127.0.0.1:9/commands/never-used",
-            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
-        }
-        return self.post_signed(urlencode(form).encode(), "application/x-www-form-urlencoded")
+        body = urlencode(command_form(text, user, team)).encode()
+        return self.post_signed(body, "application/x-www-form-urlencoded")
 
     def click(
         self,
@@ -182,43 +160,82 @@ class BotProcess:
         thread_ts: str | None = None,
         team: str = TEAM,
     ) -> httpx.Response:
-        state: dict[str, Any] = {"values": {}}
-        if voice:
-            state["values"]["voice"] = {
-                "voice_select": {
-                    "type": "static_select",
-                    "selected_option": {"text": {"type": "plain_text", "text": voice}, "value": voice},
-                }
-            }
-        payload = {
-            "type": "block_actions",
-            "user": {"id": user, "username": "person", "team_id": team},
-            "api_app_id": "A1",
-            "token": "legacy",
-            "container": {
-                "type": "message",
-                "message_ts": message_ts,
-                "channel_id": CHANNEL,
-                "is_ephemeral": False,
-            },
-            "trigger_id": "1.2.3",
-            "team": {"id": team, "domain": "test"},
-            "channel": {"id": CHANNEL, "name": "directmessage"},
-            "message": {"type": "message", "ts": message_ts, "thread_ts": thread_ts, "bot_id": "BBOT"},
-            "state": state,
-            "response_url": "http://127.0.0.1:9/actions/never-used",
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": action_id,
-                    "block_id": "draft_actions",
-                    "value": value,
-                    "action_ts": str(time.time()),
-                }
-            ],
-        }
+        payload = click_payload(action_id, value, message_ts, user, voice, thread_ts, team)
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return self.post_signed(body, "application/x-www-form-urlencoded")
+
+
+# --- what Slack sends, the same over HTTP and over Socket Mode ------------------------------
+def event_envelope(event: dict[str, Any], event_id: str, team: str = TEAM) -> dict[str, Any]:
+    return {
+        "token": "legacy-verification-token",
+        "team_id": team,
+        "api_app_id": "A1",
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": team, "user_id": "UBOT", "is_bot": True}],
+    }
+
+
+def command_form(text: str, user: str = USER, team: str = TEAM) -> dict[str, str]:
+    return {
+        "token": "legacy",
+        "team_id": team,
+        "team_domain": "test",
+        "channel_id": CHANNEL,
+        "channel_name": "directmessage",
+        "user_id": user,
+        "user_name": "person",
+        "command": "/replica",
+        "text": text,
+        "api_app_id": "A1",
+        "response_url": "http://127.0.0.1:9/commands/never-used",
+        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+    }
+
+
+def click_payload(
+    action_id: str,
+    value: str,
+    message_ts: str,
+    user: str = USER,
+    voice: str | None = None,
+    thread_ts: str | None = None,
+    team: str = TEAM,
+) -> dict[str, Any]:
+    """A button press in the offer (`voice`: the voice menu's choice at that moment)."""
+    state: dict[str, Any] = {"values": {}}
+    if voice:
+        state["values"]["voice"] = {
+            "voice_select": {
+                "type": "static_select",
+                "selected_option": {"text": {"type": "plain_text", "text": voice}, "value": voice},
+            }
+        }
+    return {
+        "type": "block_actions",
+        "user": {"id": user, "username": "person", "team_id": team},
+        "api_app_id": "A1",
+        "token": "legacy",
+        "container": {"type": "message", "message_ts": message_ts, "channel_id": CHANNEL, "is_ephemeral": False},
+        "trigger_id": "1.2.3",
+        "team": {"id": team, "domain": "test"},
+        "channel": {"id": CHANNEL, "name": "directmessage"},
+        "message": {"type": "message", "ts": message_ts, "thread_ts": thread_ts, "bot_id": "BBOT"},
+        "state": state,
+        "response_url": "http://127.0.0.1:9/actions/never-used",
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "draft_actions",
+                "value": value,
+                "action_ts": str(time.time()),
+            }
+        ],
+    }
 
 
 def file_share_event(

@@ -12,7 +12,7 @@ import httpx
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.tavus_api import FakeTavus
 
-from .flow import offer, ready_notices, thread_messages, training_replica, upload
+from .flow import ready_notices, start_training, thread_messages
 from .harness import BotProcess, wait_for
 
 
@@ -27,11 +27,7 @@ def test_ready_callback_is_announced_within_two_seconds(
     start_bot: Callable[..., BotProcess], fake_slack: FakeSlack, fake_tavus: FakeTavus
 ) -> None:
     bot = start_with_callbacks(start_bot)
-    bot.send_command("voice anna")
-    photo_ts = upload(bot, fake_slack, 1)
-    ts, sid = offer(fake_slack, photo_ts)
-    bot.click("create_replica", sid, ts)
-    replica_id = training_replica(fake_slack, fake_tavus, ts)
+    photo_ts, ts, sid, replica_id = start_training(bot, fake_slack, fake_tavus, 1)
     url = fake_tavus.replicas[replica_id].callback_url
     assert url and url.startswith(f"http://127.0.0.1:{bot.port}/tavus/callback/")
     token = url.rsplit("/", 1)[1]
@@ -56,11 +52,7 @@ def test_error_callback_announces_the_failure(
     start_bot: Callable[..., BotProcess], fake_slack: FakeSlack, fake_tavus: FakeTavus
 ) -> None:
     bot = start_with_callbacks(start_bot)
-    bot.send_command("voice anna")
-    photo_ts = upload(bot, fake_slack, 2)
-    ts, sid = offer(fake_slack, photo_ts)
-    bot.click("create_replica", sid, ts)
-    replica_id = training_replica(fake_slack, fake_tavus, ts)
+    photo_ts, ts, sid, replica_id = start_training(bot, fake_slack, fake_tavus, 2)
     fake_tavus.finish(replica_id, "error", "Multiple faces detected in the training image")
     failed = wait_for(
         lambda: next((m for m in thread_messages(fake_slack, photo_ts) if "could not train" in m["text"]), None),
@@ -73,11 +65,7 @@ def test_forged_callbacks_change_nothing(
     start_bot: Callable[..., BotProcess], fake_slack: FakeSlack, fake_tavus: FakeTavus
 ) -> None:
     bot = start_with_callbacks(start_bot)
-    bot.send_command("voice anna")
-    photo_ts = upload(bot, fake_slack, 3)
-    ts, sid = offer(fake_slack, photo_ts)
-    bot.click("create_replica", sid, ts)
-    replica_id = training_replica(fake_slack, fake_tavus, ts)
+    photo_ts, ts, sid, replica_id = start_training(bot, fake_slack, fake_tavus, 3)
     url = str(fake_tavus.replicas[replica_id].callback_url)
     base, token = url.rsplit("/", 1)
 

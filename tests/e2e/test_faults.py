@@ -18,7 +18,7 @@ from tests.fakes.proxy import ToggleProxy
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.tavus_api import FakeTavus
 
-from .flow import offer, ready_notices, thread_messages, training_replica, upload
+from .flow import offer, ready_notices, start_training, thread_messages, training_replica, upload
 from .harness import BotProcess, wait_for
 
 
@@ -128,11 +128,7 @@ def test_tavus_poll_faults_still_announce_once(
     fault: str, start_bot: Callable[..., BotProcess], fake_slack: FakeSlack, fake_tavus: FakeTavus, s3_client, bucket
 ) -> None:
     bot = start_bot(TAVUS_TIMEOUT_SECONDS="1")
-    bot.send_command("voice anna")
-    photo_ts = upload(bot, fake_slack, 4)
-    ts, sid = offer(fake_slack, photo_ts)
-    bot.click("create_replica", sid, ts)
-    replica_id = training_replica(fake_slack, fake_tavus, ts)
+    photo_ts, ts, sid, replica_id = start_training(bot, fake_slack, fake_tavus, 4)
     route = "GET /v2/replicas"
     for _ in range(3):  # a few cycles in a row fail
         if fault == "hang":
@@ -190,11 +186,7 @@ def test_long_training_noted_once_and_vanished_replica_fails(
     start_bot: Callable[..., BotProcess], fake_slack: FakeSlack, fake_tavus: FakeTavus, s3_client, bucket
 ) -> None:
     bot = start_bot(LONG_TRAINING_SECONDS="2")
-    bot.send_command("voice anna")
-    photo_ts = upload(bot, fake_slack, 7)
-    ts, sid = offer(fake_slack, photo_ts)
-    bot.click("create_replica", sid, ts)
-    replica_id = training_replica(fake_slack, fake_tavus, ts)
+    photo_ts, ts, sid, replica_id = start_training(bot, fake_slack, fake_tavus, 7)
 
     def notes() -> list[dict]:
         return [m for m in thread_messages(fake_slack, photo_ts) if "longer than usual" in m["text"]]
