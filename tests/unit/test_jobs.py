@@ -121,3 +121,19 @@ def test_list_parameters_expand_on_both_engines(database_url: str) -> None:
         assert sorted(tx.scalars("SELECT queue FROM jobs WHERE queue IN :qs", {"qs": ["a", "c"]})) == ["a", "c"]
         assert tx.scalars("SELECT queue FROM jobs WHERE queue IN :qs", {"qs": []}) == []
         assert tx.first("SELECT COUNT(*) FROM jobs WHERE kind LIKE '%k%'") == (3,)  # a literal %
+
+
+def test_every_job_kind_module_is_registered_with_the_runner() -> None:
+    """A kind missing from KINDS is enqueued and then dropped as unknown by every worker."""
+    import importlib
+    import pkgutil
+
+    import bot.jobs.kinds as kinds_package
+    from bot.jobs import KINDS
+
+    modules = [
+        importlib.import_module(f"bot.jobs.kinds.{m.name}") for m in pkgutil.iter_modules(kinds_package.__path__)
+    ]
+    assert len(modules) >= 9
+    for module in modules:
+        assert KINDS.get(module.KIND) is module.perform, module.__name__

@@ -27,6 +27,7 @@ KINDS: dict[str, Callable[[Any, Job], None]] = {
         create_replica,
         delete_replica,
         explain_no_key,
+        forget_workspace,
         refresh_home,
         show_message,
         slack_call,
