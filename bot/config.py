@@ -21,7 +21,17 @@ DEFAULT_POLL_INTERVAL_SECONDS = 300
 # With Tavus calling back, polling is only the safety net for a lost callback.
 DEFAULT_POLL_INTERVAL_WITH_CALLBACKS = 1800
 # The bot scopes an OAuth install asks for: manifest.yml's (a test keeps them equal).
-DEFAULT_SLACK_SCOPES = ("chat:write", "commands", "files:read", "im:history", "im:read", "im:write", "users:read")
+DEFAULT_SLACK_SCOPES = (
+    "chat:write",
+    "commands",
+    "files:read",
+    "files:write",
+    "im:history",
+    "im:read",
+    "im:write",
+    "usergroups:read",
+    "users:read",
+)
 
 
 class ConfigError(Exception):
@@ -67,6 +77,7 @@ class Settings:
     slack_scopes: tuple[str, ...] = DEFAULT_SLACK_SCOPES
     encryption_key: str = ""  # Fernet keys, comma-separated, newest first
     audit_retention_days: int = 365  # then the maintenance job deletes audit entries
+    approval_lapse_seconds: int = 7 * 86_400  # an unanswered approval request lapses (issue 12: 7 days)
 
     @property
     def oauth(self) -> bool:
@@ -255,6 +266,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         slack_scopes=scopes,
         encryption_key=encryption_key,
         audit_retention_days=r.integer("AUDIT_RETENTION_DAYS", 365, 1, 36_500),
+        approval_lapse_seconds=r.integer("APPROVAL_LAPSE_SECONDS", 7 * 86_400, 1, 365 * 86_400),
     )
     if r.problems:
         raise ConfigError(r.problems)

@@ -66,10 +66,12 @@ def _poll_account(workflow: Workflow, tavus: TavusClient, training: list[Submiss
 
 
 def maintenance(workflow: Workflow) -> None:
-    """Reconcile interrupted submissions, deliver queued notices, clean up storage."""
+    """Reconcile interrupted submissions, lapse unanswered approval requests, deliver queued
+    notices, clean up storage."""
     purge_jobs = partial(workflow.s.jobs.purge_finished, FINISHED_JOBS_KEPT_SECONDS)
     purge_audit = partial(workflow.s.repo.purge_audit, workflow.s.settings.audit_retention_days)
-    for step in (workflow.reconcile_submitting, workflow.deliver_notices, workflow.sweep, purge_jobs, purge_audit):
+    steps = (workflow.reconcile_submitting, workflow.lapse_requests, workflow.deliver_notices, workflow.sweep)
+    for step in (*steps, purge_jobs, purge_audit):
         workflow.guarded(step)
 
 

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import messages
-from bot.jobs.kinds import delete_replica, refresh_home
+from bot.jobs.kinds import approve_request, delete_replica, export_audit, refresh_home
 from bot.workflow import Workflow
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,40 @@ def register(app: App, workflow: Workflow) -> None:
         ack()
         team, user = _team(body), body["user"]["id"]
         workflow.in_modal_pool(lambda: workflow.remove_tavus_key(team, user))
+
+    # --- the policy (admins; each step checks the admin again where it runs) ----------------
+    @app.action(messages.ACTION_OPEN_POLICY)
+    def on_open_policy(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        team, user, trigger = _team(body), body["user"]["id"], body["trigger_id"]
+        workflow.in_modal_pool(lambda: workflow.open_policy_modal(team, user, trigger))
+
+    @app.action(messages.ACTION_EXPORT_AUDIT)
+    def on_export_audit(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        workflow.enqueue(export_audit.spec(_team(body), body["user"]["id"]))
+
+    @app.action(messages.ACTION_APPROVE)
+    def on_approve(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        spec = approve_request.spec(_team(body), str(action.get("value")), body["user"]["id"], _channel(body))
+        workflow.enqueue(spec)
+
+    @app.action(messages.ACTION_DENY)
+    def on_deny(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        team, user, trigger = _team(body), body["user"]["id"], body["trigger_id"]
+        submission_id, channel = str(action.get("value")), _channel(body)
+
+        def open_reason() -> None:
+            problem = workflow.may_deny(team, submission_id, user)
+            if problem:
+                workflow.tell(team, channel, user, problem)
+                return
+            client.views_open(trigger_id=trigger, view=messages.deny_modal(submission_id))
+
+        # (the admin check asks Slack; it and views.open run off the request thread, within 3 s)
+        workflow.in_modal_pool(open_reason)
 
     # The choices inside the offer are read from state.values when "create" is pressed.
     for passive in (messages.ACTION_VOICE, messages.ACTION_AUTOFIX):

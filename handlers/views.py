@@ -1,4 +1,4 @@
-"""Modals: the replica name, and the workspace's Tavus key (admins)."""
+"""Modals: the replica name; for admins, the Tavus key, the policy and a denial's reason."""
 
 from __future__ import annotations
 
@@ -8,6 +8,32 @@ from slack_bolt import Ack, App
 
 from bot import messages
 from bot.workflow import Workflow
+from bot.workflow.policy import PolicyForm
+
+
+def _team(body: dict[str, Any]) -> str:
+    return str((body.get("team") or {}).get("id") or body["user"].get("team_id") or "")
+
+
+def _field(values: dict[str, Any], block: str) -> dict[str, Any]:
+    return dict((values.get(block) or {}).get(messages.POLICY_INPUT) or {})
+
+
+def policy_form(values: dict[str, Any]) -> PolicyForm:
+    """The Policy modal's state.values, read into plain values (checked by the workflow)."""
+    who = (_field(values, messages.BLOCK_POLICY_WHO).get("selected_option") or {}).get("value")
+    groups = _field(values, messages.BLOCK_POLICY_GROUPS).get("selected_options") or []
+    admins = (values.get(messages.BLOCK_POLICY_ADMINS) or {}).get(messages.POLICY_INPUT)
+    return PolicyForm(
+        who=str(who) if who else None,
+        people=[str(u) for u in _field(values, messages.BLOCK_POLICY_PEOPLE).get("selected_users") or []],
+        groups=[str(g.get("value")) for g in groups],
+        quota=_field(values, messages.BLOCK_POLICY_QUOTA).get("value"),
+        max_training=_field(values, messages.BLOCK_POLICY_MAX_TRAINING).get("value"),
+        approval=bool(_field(values, messages.BLOCK_POLICY_APPROVAL).get("selected_options")),
+        channel=_field(values, messages.BLOCK_POLICY_CHANNEL).get("selected_conversation") or None,
+        admins=None if admins is None else [str(u) for u in admins.get("selected_users") or []],
+    )
 
 
 def register(app: App, workflow: Workflow) -> None:
@@ -15,7 +41,7 @@ def register(app: App, workflow: Workflow) -> None:
     def on_name(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = view["state"]["values"]
         name = str(values[messages.BLOCK_NAME_INPUT][messages.ACTION_NAME_INPUT].get("value") or "")
-        team = str((body.get("team") or {}).get("id") or body["user"].get("team_id") or "")
+        team = _team(body)
         problem = workflow.rename_draft(str(view.get("private_metadata")), body["user"]["id"], name, team)
         if problem:
             ack(response_action="errors", errors={messages.BLOCK_NAME_INPUT: f"That name won't work: {problem}."})
@@ -26,11 +52,28 @@ def register(app: App, workflow: Workflow) -> None:
     def on_tavus_key(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = view["state"]["values"]
         key = str(values.get(messages.BLOCK_TAVUS_KEY, {}).get(messages.ACTION_TAVUS_KEY_INPUT, {}).get("value") or "")
-        team = str((body.get("team") or {}).get("id") or body["user"].get("team_id") or "")
-        admins_block = values.get(messages.BLOCK_ADMINS, {}).get(messages.ACTION_ADMINS_INPUT)
-        admins = None if admins_block is None else [str(u) for u in admins_block.get("selected_users") or []]
-        errors = workflow.save_settings(team, body["user"]["id"], key, admins)  # checks the admin again
+        team = _team(body)
+        errors = workflow.save_settings(team, body["user"]["id"], key)  # checks the admin again
         if errors:
             ack(response_action="errors", errors=errors)
+            return
+        ack()
+
+    @app.view(messages.VIEW_POLICY)
+    def on_policy(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        form = policy_form(view["state"]["values"])
+        errors = workflow.save_policy(_team(body), body["user"]["id"], form)  # checks the admin again
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+
+    @app.view(messages.VIEW_DENY)
+    def on_deny(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        reason = str(_field(view["state"]["values"], messages.BLOCK_DENY_REASON).get("value") or "")
+        submission_id = str(view.get("private_metadata"))
+        problem = workflow.deny(_team(body), submission_id, body["user"]["id"], reason)  # checks the admin again
+        if problem:
+            ack(response_action="errors", errors={messages.BLOCK_DENY_REASON: problem})
             return
         ack()

@@ -24,6 +24,12 @@ ACTIONS = (
     "tavus_key_removed",
     "admins_changed",
     "workspace_uninstalled",
+    "policy_changed",
+    "approval_requested",
+    "approved",
+    "denied",
+    "approval_lapsed",
+    "creation_refused",
 )
 
 

@@ -209,6 +209,26 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "ALTER TABLE submissions ADD COLUMN photo_sha256 TEXT",
         ],
     ),
+    (
+        "m006_policy",
+        [
+            # Per Slack team (single-token and OAuth alike): who may create, quotas, approval.
+            """CREATE TABLE workspace_policy (
+                team_id TEXT PRIMARY KEY,
+                policy TEXT NOT NULL,
+                changed_by TEXT NOT NULL,
+                changed_at TEXT NOT NULL
+            )""",
+            # Set when the policy let a submission through, under the workspace's lock (it then
+            # counts towards the quota and the training limit until it trains or fails).
+            "ALTER TABLE submissions ADD COLUMN cleared_at TEXT",
+            "ALTER TABLE submissions ADD COLUMN approval_requested_at TEXT",
+            "ALTER TABLE submissions ADD COLUMN approval_channel TEXT",
+            "ALTER TABLE submissions ADD COLUMN approval_ts TEXT",
+            "ALTER TABLE submissions ADD COLUMN approved_by TEXT",
+            "ALTER TABLE submissions ADD COLUMN approved_at TEXT",
+        ],
+    ),
 ]
 # sqlite-utils migration names (replica-bot before PostgreSQL) that m001 above contains.
 _LEGACY = {"m001_initial", "m002_resumable_intake_and_notices", "m003_names_and_deletion", "m004_home_seen"}

@@ -56,6 +56,12 @@ class Submission:
     checklist_posting_at: str | None = None
     enterprise_id: str | None = None  # the Enterprise Grid org of team_id, if any
     photo_sha256: str | None = None  # of the normalized image that is rehosted on consent
+    cleared_at: str | None = None  # the policy let it through (bot/policy)
+    approval_requested_at: str | None = None
+    approval_channel: str | None = None  # where the approvers' message is
+    approval_ts: str | None = None
+    approved_by: str | None = None
+    approved_at: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Submission:

@@ -4,7 +4,8 @@ The same SQL runs on SQLite and PostgreSQL (`engine.py`). Each method is one tra
 a state change is a compare-and-set on `status` (with the jobs it starts, in the same
 transaction), so the web and worker processes, their threads and a second delivery of
 the same Slack event can never move a submission twice. Preferences and the voice
-catalog live in `people.py`, the outbox in `outbox.py`, workspaces (installations, their Tavus keys) in `workspaces.py`.
+catalog live in `people.py`, the outbox in `outbox.py`, workspaces (installations, their Tavus keys) in `workspaces.py`,
+policies and usage in `policy.py`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .engine import Database, Tx
 from .jobs import JobSpec, insert_job
 from .outbox import OutboxStore
 from .people import PeopleStore
+from .policy import PolicyStore
 from .records import SUBMISSION_FIELDS, Submission, utc_now
 from .workspaces import WorkspaceStore
 
@@ -26,7 +28,7 @@ from .workspaces import WorkspaceStore
 _LIST_COLUMNS = ", ".join(sorted(SUBMISSION_FIELDS - {"file_json", "findings_json"}))
 
 
-class Repository(PeopleStore, OutboxStore, WorkspaceStore, AuditStore):
+class Repository(PeopleStore, OutboxStore, WorkspaceStore, AuditStore, PolicyStore):
     def __init__(self, target: str | Database):
         """`target`: a SQLite path, a postgresql:// URL, or an open Database."""
         self.db = target if isinstance(target, Database) else Database(target)

@@ -38,6 +38,10 @@ class StoredTavusKey:
     set_at: str
 
 
+# Submissions still in flight: an uninstall closes them.
+OPEN_STATUSES = ["received", "checking", "needs_fix", "ready", "awaiting_approval", "submitting", "training"]
+
+
 class WorkspaceStore:
     db: Database
 
@@ -120,7 +124,15 @@ class WorkspaceStore:
                     "team": team_id,
                     "now": now,
                     "why": "replica-bot was uninstalled from this workspace",
-                    "open": ["received", "checking", "needs_fix", "ready", "submitting", "training"],
+                    "open": [
+                        "received",
+                        "checking",
+                        "needs_fix",
+                        "ready",
+                        "awaiting_approval",
+                        "submitting",
+                        "training",
+                    ],
                 },
             )
             ids = tx.scalars(

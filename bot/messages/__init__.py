@@ -7,5 +7,6 @@ blocks are what the client shows. Tests assert on block/action ids and finding c
 from .base import *  # noqa: F403
 from .commands import *  # noqa: F403
 from .home import *  # noqa: F403
+from .policy import *  # noqa: F403
 from .thread import *  # noqa: F403
 from .workspace import *  # noqa: F403

@@ -101,6 +101,8 @@ STATUS_WORDS = {
     "failed": "failed",
     "cancelled": "cancelled",
     "deleted": "deleted",
+    "awaiting_approval": "waiting for approval",
+    "denied": "denied",
 }
 
 

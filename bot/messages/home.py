@@ -22,8 +22,8 @@ HOME_ROWS = 20
 def home_view(
     rows: list[dict[str, Any]], voice: str | None, voices: list[str], settings: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
-    """The App Home; `settings` (the workspace settings section) only for admins."""
-    drafts = [r for r in rows if r["status"] in ("ready", "received", "checking", "needs_fix")]
+    """The App Home; `settings` (the workspace settings and policy sections) only for admins."""
+    drafts = [r for r in rows if r["status"] in ("ready", "received", "checking", "needs_fix", "awaiting_approval")]
     replicas = [r for r in rows if r not in drafts]
     select = voice_menu(ACTION_HOME_VOICE, voices, voice)
     blocks: list[dict[str, Any]] = [

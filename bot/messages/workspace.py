@@ -10,9 +10,7 @@ from .base import escape, section
 __all__ = [
     "ACTION_OPEN_SETTINGS",
     "ACTION_REMOVE_TAVUS_KEY",
-    "ACTION_ADMINS_INPUT",
     "ACTION_TAVUS_KEY_INPUT",
-    "BLOCK_ADMINS",
     "BLOCK_TAVUS_KEY",
     "VIEW_TAVUS_KEY",
     "no_tavus_key_text",
@@ -26,8 +24,6 @@ ACTION_REMOVE_TAVUS_KEY = "remove_tavus_key"
 VIEW_TAVUS_KEY = "tavus_key_modal"
 BLOCK_TAVUS_KEY = "tavus_key"
 ACTION_TAVUS_KEY_INPUT = "tavus_key_value"
-BLOCK_ADMINS = "workspace_admins"
-ACTION_ADMINS_INPUT = "workspace_admins_value"
 
 
 def _key_line(source: str, shown: str | None, set_by: str | None) -> str:
@@ -70,16 +66,14 @@ def settings_blocks(source: str, shown: str | None, set_by: str | None) -> list[
     ]
 
 
-def tavus_key_modal(shown: str | None, admins: list[str] | None = None) -> dict[str, Any]:
-    """The settings modal: the Tavus key (optional once one is saved) and extra admins."""
+def tavus_key_modal(shown: str | None) -> dict[str, Any]:
+    """The settings modal: the Tavus key (optional once one is saved). The admins besides
+    Slack's own are listed in the Policy modal."""
     hint = (
         f"Leave empty to keep the key ending {shown}; a new one replaces it."
         if shown
         else "Find it in the Tavus portal under API keys."
     )
-    people: dict[str, Any] = {"type": "multi_users_select", "action_id": ACTION_ADMINS_INPUT}
-    if admins:
-        people["initial_users"] = admins
     return {
         "type": "modal",
         "callback_id": VIEW_TAVUS_KEY,
@@ -98,17 +92,6 @@ def tavus_key_modal(shown: str | None, admins: list[str] | None = None) -> dict[
                 "hint": {"type": "plain_text", "text": hint},
                 "optional": bool(shown),
                 "element": {"type": "plain_text_input", "action_id": ACTION_TAVUS_KEY_INPUT, "max_length": 200},
-            },
-            {
-                "type": "input",
-                "block_id": BLOCK_ADMINS,
-                "optional": True,
-                "label": {"type": "plain_text", "text": "Also admins here"},
-                "hint": {
-                    "type": "plain_text",
-                    "text": "Besides Slack's workspace admins and owners, these people may change the settings.",
-                },
-                "element": people,
             },
         ],
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 from slack_sdk.errors import SlackApiError
@@ -39,16 +38,7 @@ class AccountSteps(SlackOutput):
         sub = self.s.repo.get(submission_id)
         if sub is None or sub.user_id != user_id or (team_id is not None and sub.team_id != team_id):
             return "only the person who uploaded this photo can rename it"
-        stored = json.loads(sub.findings_json or "{}")
-        offer = messages.ready_message(
-            sub.id,
-            stored.get("findings", []),
-            stored.get("passed", []),
-            self.voices_for(sub.team_id).names(),
-            sub.voice_name,
-            autofix=bool(sub.autofix),
-            display_name=name.strip(),
-        )
+        offer = self.offer(sub, display_name=name.strip())
         redraw = show_message.spec(sub.id, sub.team_id, offer, f"renamed-{utc_now()}")
         if not self.s.repo.transition(sub.id, ["ready"], "ready", display_name=name.strip(), then=[redraw]):
             return "this photo was already sent to Tavus"
@@ -84,7 +74,7 @@ class AccountSteps(SlackOutput):
             rows,
             self.s.repo.get_voice(team_id, user_id),
             self.voices_for(team_id).names(),
-            self.settings_blocks(team_id, user_id),
+            self.admin_blocks(team_id, user_id),
         )
         try:
             self.slack_for(team_id).views_publish(user_id=user_id, view=view)

@@ -134,6 +134,14 @@ class WorkflowBase:
         """The App Home's settings section for this person (WorkspaceSteps: admins only)."""
         return None
 
+    def admin_blocks(self, team_id: str, user_id: str) -> list[dict[str, object]] | None:
+        """The App Home's admin sections for this person (PolicySteps: admins only)."""
+        return None
+
+    def pass_policy(self, sub: Submission) -> bool:
+        """Whether the workspace's policy lets `sub` be created now (ApprovalSteps decides)."""
+        return True
+
     # --- S3 cleanup ---------------------------------------------------------------------
     def cleanup_object(self, submission_id: str) -> bool:
         """Delete the submission's rehosted photo; False when S3 refused (it stays for later)."""

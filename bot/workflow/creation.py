@@ -103,6 +103,8 @@ class CreationSteps(SlackOutput):
                     raise RetryLater(wait, "waiting out the reconcile grace period")
                 if self._adopt_existing(sub):
                     return
+            if not sub.cleared_at and not self.pass_policy(sub):
+                return  # refused, or waiting for approval: the thread says which
             self._submit(sub)
         finally:
             self.release(submission_id)

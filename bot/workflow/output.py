@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from storage import OutboxMessage, Submission, seconds_ago, utc_now
 
-from .. import failpoints
+from .. import failpoints, messages
 from ..messages import Message
 from .base import WorkflowBase
 
@@ -57,6 +57,19 @@ class SlackOutput(WorkflowBase):
         self._show(sub, msg, step)
         if self.s.repo.home_seen(sub.team_id, sub.user_id):  # no views.publish for tabs never opened
             self.publish_home(sub.team_id, sub.user_id)
+
+    def offer(self, sub: Submission, display_name: str | None = None) -> Message:
+        """The draft's offer (checklist, voice, name, the consent button), drawn from what is stored."""
+        stored = sub.check_result
+        return messages.ready_message(
+            sub.id,
+            stored.get("findings", []),
+            stored.get("passed", []),
+            self.voices_for(sub.team_id).names(),
+            sub.voice_name,
+            autofix=bool(sub.autofix),
+            display_name=display_name if display_name is not None else sub.display_name,
+        )
 
     def _show(self, sub: Submission, msg: Message, step: str) -> None:
         if not sub.checklist_ts and sub.checklist_posting_at:

@@ -1,4 +1,4 @@
-"""A workspace's own steps: its admins, its Tavus key, and leaving it (uninstall).
+"""A workspace's own steps: its admins, its Tavus key, its policy, and leaving it (uninstall).
 
 Admins are Slack's workspace admins and owners (users.info). Every admin-only step asks
 again when it runs, so a crafted payload from anyone else changes nothing.
@@ -15,6 +15,7 @@ from storage.audit import AuditEvent
 
 from .. import messages
 from ..jobs.kinds import forget_workspace, refresh_home
+from ..policy import Policy
 from ..rehost import RehostError
 from ..tavus import TavusClient, TavusError
 from ..workspaces.admins import AdminDirectory
@@ -66,14 +67,14 @@ class WorkspaceSteps(SlackOutput):
             return False
         info = self.s.workspaces.tavus_key_info(team_id)
         shown = info.shown if info.source == "workspace" else None
-        modal = messages.tavus_key_modal(shown, self.s.workspaces.extra_admins(team_id))
+        modal = messages.tavus_key_modal(shown)
         # (the handler already runs this off the request thread, within the trigger's 3 s)
         self.slack_for(team_id).views_open(trigger_id=trigger_id, view=modal)
         return True
 
-    def save_settings(self, team_id: str, user_id: str, key: str, admins: list[str] | None) -> dict[str, str] | None:
-        """The settings modal: the admins list, and the Tavus key when one is pasted (tried
-        against Tavus first). Returns the modal's field errors, if any."""
+    def save_settings(self, team_id: str, user_id: str, key: str) -> dict[str, str] | None:
+        """The settings modal: the Tavus key, tried against Tavus first. Returns the modal's
+        field errors, if any."""
         if not self.may_change_settings(team_id, user_id, "save"):
             return {messages.BLOCK_TAVUS_KEY: "Only workspace admins can change these settings."}
         key = key.strip()
@@ -83,14 +84,23 @@ class WorkspaceSteps(SlackOutput):
             problem = self._save_tavus_key(team_id, user_id, key)
             if problem:
                 return {messages.BLOCK_TAVUS_KEY: problem}
-        before = self.s.workspaces.extra_admins(team_id)
-        if admins is not None and sorted(set(admins)) != before:
-            self.s.workspaces.set_extra_admins(team_id, admins)
-            change = {"before": before, "after": sorted(set(admins))}
-            self.s.repo.audit(AuditEvent(team_id, "admins_changed", user_id, None, change))
-            log.info("event=admins_set team=%s user=%s count=%d", team_id, user_id, len(admins))
-            self.enqueue(refresh_home.spec(team_id, user_id))
         return None
+
+    def set_admins(self, team_id: str, user_id: str, admins: list[str]) -> None:
+        """The people besides Slack's admins and owners who administer the bot here (the
+        caller checked that `user_id` is an admin)."""
+        before = self.s.workspaces.extra_admins(team_id)
+        if sorted(set(admins)) == before:
+            return
+        self.s.workspaces.set_extra_admins(team_id, admins)
+        change = {"before": before, "after": sorted(set(admins))}
+        self.s.repo.audit(AuditEvent(team_id, "admins_changed", user_id, None, change))
+        log.info("event=admins_set team=%s user=%s count=%d", team_id, user_id, len(admins))
+        self.enqueue(refresh_home.spec(team_id, user_id))
+
+    def policy_for(self, team_id: str) -> Policy:
+        stored = self.s.repo.policy_of(team_id)
+        return Policy.from_json(stored.text if stored else None)
 
     def _save_tavus_key(self, team_id: str, user_id: str, key: str) -> str | None:
         """Try the key against Tavus and save it (the caller checked the admin); returns the

@@ -115,3 +115,32 @@ def audit_trail(bot: BotProcess, team: str) -> list[dict[str, str]]:
     rows = json.loads(runs["json"])
     assert list(csv.DictReader(io.StringIO(runs["csv"]))) == [{k: str(v) for k, v in r.items()} for r in rows]
     return rows
+
+
+def policy_values(
+    who: str = "everyone",
+    people: list[str] | None = None,
+    groups: list[str] | None = None,
+    quota: int | None = None,
+    max_training: int | None = None,
+    approval: bool = False,
+    channel: str | None = None,
+    admins: list[str] | None = None,
+) -> dict[str, dict]:
+    """The Policy modal's state.values as Slack sends them on submit."""
+
+    def one(kind: str, **value: object) -> dict[str, dict]:
+        return {"value": {"type": kind, **value}}
+
+    values = {
+        "policy_who": one("radio_buttons", selected_option={"value": who}),
+        "policy_people": one("multi_users_select", selected_users=people or []),
+        "policy_groups": one("multi_static_select", selected_options=[{"value": g} for g in groups or []]),
+        "policy_quota": one("number_input", value=None if quota is None else str(quota)),
+        "policy_max_training": one("number_input", value=None if max_training is None else str(max_training)),
+        "policy_approval": one("checkboxes", selected_options=[{"value": "on"}] if approval else []),
+        "policy_channel": one("conversations_select", selected_conversation=channel),
+    }
+    if admins is not None:
+        values["policy_admins"] = one("multi_users_select", selected_users=admins)
+    return values

@@ -105,7 +105,7 @@ class BotProcess:
 
     # --- requests as Slack sends them -----------------------------------------------------
     def submit_view(
-        self, callback_id: str, values: dict[str, Any], user: str = USER, team: str = TEAM
+        self, callback_id: str, values: dict[str, Any], user: str = USER, team: str = TEAM, metadata: str = ""
     ) -> httpx.Response:
         """A modal's view_submission, as Slack sends it when the person presses submit."""
         payload = {
@@ -120,7 +120,7 @@ class BotProcess:
                 "team_id": team,
                 "type": "modal",
                 "callback_id": callback_id,
-                "private_metadata": "",
+                "private_metadata": metadata,
                 "state": {"values": values},
             },
         }

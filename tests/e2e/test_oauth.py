@@ -22,7 +22,7 @@ from storage import Repository
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.tavus_api import FakeTavus
 
-from .flow import audit_trail, block_of, checklist_ts, ready_notices, ready_update, updates_of
+from .flow import audit_trail, block_of, checklist_ts, policy_values, ready_notices, ready_update, updates_of
 from .harness import BotProcess, file_share_event, free_port, wait_for
 
 CLIENT_ID, CLIENT_SECRET = "1111.2222", "oauth-client-secret-9f2"
@@ -167,11 +167,11 @@ def test_two_workspaces_install_and_create_with_their_own_keys_then_one_uninstal
     for team, admin, key in (("TA", ADMIN_A, KEY_A), ("TB", ADMIN_B, KEY_B)):
         saved = bot.submit_view("tavus_key_modal", key_modal(key), user=admin, team=team)
         assert saved.status_code == 200 and not saved.content.strip(), saved.text
-    # An admin makes someone else an admin; that person may then change the key.
-    people = {
-        "workspace_admins": {"workspace_admins_value": {"type": "multi_users_select", "selected_users": [PERSON_A]}}
-    }
-    assert not bot.submit_view("tavus_key_modal", {**key_modal(""), **people}, user=ADMIN_A, team="TA").content.strip()
+    # An admin makes someone else an admin (in the Policy modal); that person may then change the key.
+    crafted = bot.submit_view("policy_modal", policy_values(admins=[PERSON_A]), user=PERSON_A, team="TA").json()
+    assert "Only workspace admins" in crafted["errors"]["policy_who"]
+    made = bot.submit_view("policy_modal", policy_values(admins=[PERSON_A]), user=ADMIN_A, team="TA")
+    assert not made.content.strip(), made.text
     again = bot.submit_view("tavus_key_modal", key_modal(KEY_A), user=PERSON_A, team="TA")
     assert not again.content.strip(), again.text
     refused_b = bot.submit_view("tavus_key_modal", key_modal(KEY_A), user=PERSON_A, team="TB").json()

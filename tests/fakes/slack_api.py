@@ -55,6 +55,10 @@ class FakeSlack(FakeServer):
         self.refresh_tokens: dict[str, dict[str, Any]] = {}  # refresh token -> its grant
         self.expires_in = 43_200  # of the tokens an install gives
         self.refreshed_expires_in = 43_200  # of the tokens a refresh gives
+        self.usergroups: dict[str, tuple[str, list[str]]] = {}  # id -> (handle, members)
+        self.uploads: dict[str, dict[str, Any]] = {}  # file id -> what files.getUploadURLExternal promised
+        self.shared: list[dict[str, Any]] = []  # files completed into a channel (and thread)
+        self.not_in: set[str] = set()  # channels the bot was not invited to
         self._issued = 0
         self._ts = 1_700_000_000.000100
 
@@ -188,10 +192,12 @@ class FakeSlack(FakeServer):
         lower = {k.lower(): v for k, v in headers.items()}
         if parsed.path.startswith("/files/"):
             return self._serve_file(parsed.path, lower.get("authorization"))
+        if parsed.path.startswith("/upload/"):
+            return self._receive_upload(parsed.path.split("/")[-1], body)
         if not parsed.path.startswith("/api/"):
             return json_response(404, {"ok": False, "error": "unknown_path"})
         api_method = parsed.path[len("/api/") :]
-        args = self._parse_args(lower.get("content-type", ""), body)
+        args = {**dict(parse_qsl(parsed.query)), **self._parse_args(lower.get("content-type", ""), body)}
         call = Call(api_method, args)
         with self.lock:
             self.calls.append(call)
@@ -250,6 +256,8 @@ class FakeSlack(FakeServer):
             members = [{"id": a, "name": a.lower(), "is_admin": True, "team_id": team} for a in sorted(self.admins)]
             members.append({"id": "UNOTADMIN", "name": "someone", "team_id": team})
             return {"ok": True, "members": members, "response_metadata": {"next_cursor": ""}}
+        if api_method == "chat.postMessage" and args.get("channel") in self.not_in:
+            return {"ok": False, "error": "not_in_channel"}
         if api_method == "chat.postMessage":
             ts = self._next_ts()
             metadata = args.get("metadata")
@@ -320,7 +328,60 @@ class FakeSlack(FakeServer):
                 return {"ok": False, "error": "file_not_found"}
             name, data, mimetype = self.files[file_id]
             return {"ok": True, "file": self.add_file(file_id, name, data, mimetype)}
+        if api_method in ("usergroups.list", "usergroups.users.list", "conversations.open"):
+            return self._groups_and_dms(api_method, args)
+        if api_method in ("files.getUploadURLExternal", "files.completeUploadExternal"):
+            return self._upload_step(api_method, args, team)
         return {"ok": True}
+
+    def _groups_and_dms(self, api_method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if api_method == "usergroups.list":
+            groups = [{"id": g, "handle": h, "name": h} for g, (h, _) in sorted(self.usergroups.items())]
+            return {"ok": True, "usergroups": groups}
+        if api_method == "usergroups.users.list":
+            group = self.usergroups.get(str(args.get("usergroup")))
+            return {"ok": True, "users": list(group[1])} if group else {"ok": False, "error": "no_such_subteam"}
+        users = str(args.get("users") or "")
+        return {"ok": True, "channel": {"id": "D" + users.replace(",", "")}}
+
+    # --- files_upload_v2: get a URL, POST the bytes there, complete into a channel -----------
+    def _upload_step(self, api_method: str, args: dict[str, Any], team: str) -> dict[str, Any]:
+        if api_method == "files.getUploadURLExternal":
+            if not args.get("filename") or not str(args.get("length") or "").isdigit():
+                return {"ok": False, "error": "invalid_arguments"}
+            file_id = f"FUP{len(self.uploads) + 1:05d}"
+            with self.lock:
+                self.uploads[file_id] = {"filename": args["filename"], "length": int(args["length"]), "data": None}
+            return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
+        files = json.loads(str(args.get("files") or "[]"))
+        done = []
+        for f in files:
+            upload = self.uploads.get(str(f.get("id")))
+            if upload is None or upload["data"] is None:
+                return {"ok": False, "error": "file_not_found"}
+            done.append({"id": f["id"], "title": f.get("title"), "name": upload["filename"]})
+            with self.lock:
+                self.shared.append(
+                    {
+                        "file_id": f["id"],
+                        "title": f.get("title"),
+                        "filename": upload["filename"],
+                        "data": upload["data"],
+                        "channel_id": args.get("channel_id"),
+                        "thread_ts": args.get("thread_ts"),
+                        "initial_comment": args.get("initial_comment"),
+                        "team": team,
+                    }
+                )
+        return {"ok": True, "files": done}
+
+    def _receive_upload(self, file_id: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        with self.lock:
+            upload = self.uploads.get(file_id)
+            if upload is None:
+                return 404, {"Content-Type": "text/plain"}, b"unknown upload"
+            upload["data"] = body
+        return 200, {"Content-Type": "text/plain"}, f"OK - {len(body)}".encode()
 
     def _serve_file(self, path: str, authorization: str | None) -> tuple[int, dict[str, str], bytes]:
         parts = path.split("/")

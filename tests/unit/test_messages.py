@@ -1,5 +1,7 @@
 """Block Kit builders: stable ids, Slack's limits, escaping."""
 
+import json
+
 from bot import messages
 from tests.blockkit import problems_in, problems_in_call
 
@@ -86,3 +88,26 @@ def test_the_validator_catches_what_slack_would_refuse() -> None:
     assert problems_in(too_many)
     button = {"type": "button", "action_id": "a", "text": {"type": "plain_text", "text": "y" * 80}}
     assert problems_in([{"type": "actions", "elements": [button]}])
+
+
+def test_policy_messages_fit_block_kit_and_the_modal_reads_back() -> None:
+    from bot.policy import Policy
+    from bot.workflow.policy import PolicyForm, policy_from_form
+
+    policy = Policy("groups", (), ("S1",), 3, 2, True, "C1")
+    modal = messages.policy_modal(policy.as_dict(), ["U9"], [("S1", "design"), ("S2", "x" * 90)])
+    assert problems_in_call("views.open", {"view": modal}) == []
+    ids = [b.get("block_id") for b in modal["blocks"]]
+    assert messages.BLOCK_POLICY_GROUPS in ids and messages.BLOCK_POLICY_ADMINS in ids
+    without_groups = messages.policy_modal(Policy().as_dict(), [], [])
+    assert messages.BLOCK_POLICY_GROUPS not in [b.get("block_id") for b in without_groups["blocks"]]
+    request = messages.approval_request_message("s1", "U1", "anna", "passed every check", "ab" * 32, "Ada <@U2>")
+    assert problems_in_call("chat.postMessage", {"text": request.text, "blocks": request.blocks}) == []
+    assert "&lt;@U2&gt;" in json.dumps(request.blocks)  # a replica name cannot mention anyone
+    section = messages.policy_section(policy.as_dict(), ("U9", "2026-11-26T10:00:00+00:00"), [], [("U1", 2)], [])
+    assert problems_in(section, view=True) == []
+    assert "3 per 30 days" in json.dumps(section) and "<!subteam^S1>" in json.dumps(section)
+    form = PolicyForm(who="groups", groups=["S1"], quota="3", max_training="2", approval=True, channel="C1")
+    assert policy_from_form(form) == (policy, {})
+    bad, errors = policy_from_form(PolicyForm(who="listed", quota="-1", max_training="x", approval=True))
+    assert bad is None and set(errors) == {"policy_people", "policy_quota", "policy_max_training", "policy_channel"}

@@ -8,12 +8,15 @@ from typing import Any
 from storage.jobs import Job
 
 from . import (
+    approve_request,
     check_photo,
     confirm_replica,
     create_replica,
     delete_replica,
     explain_no_key,
+    export_audit,
     forget_workspace,
+    post_approval,
     refresh_home,
     show_message,
     slack_call,
@@ -22,12 +25,15 @@ from . import (
 KINDS: dict[str, Callable[[Any, Job], None]] = {
     m.KIND: m.perform
     for m in (
+        approve_request,
         check_photo,
         confirm_replica,
         create_replica,
         delete_replica,
         explain_no_key,
+        export_audit,
         forget_workspace,
+        post_approval,
         refresh_home,
         show_message,
         slack_call,
@@ -38,11 +44,14 @@ QUEUES = ("photos", "default")
 __all__ = [
     "KINDS",
     "QUEUES",
+    "approve_request",
     "check_photo",
     "create_replica",
     "delete_replica",
     "explain_no_key",
+    "export_audit",
     "forget_workspace",
+    "post_approval",
     "refresh_home",
     "show_message",
     "slack_call",

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 KIND = "slack_call"
 QUEUE = "default"
 # Only these Web API methods may be queued: a job row is data, never a way to call anything.
-METHODS = frozenset({"chat_postMessage", "chat_postEphemeral"})
+METHODS = frozenset({"chat_postMessage", "chat_postEphemeral", "chat_update"})
 
 
 def spec(method: str, team_id: str | None = None, **args: Any) -> JobSpec:
