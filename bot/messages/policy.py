@@ -25,6 +25,7 @@ __all__ = [
     "VIEW_DENY",
     "VIEW_POLICY",
     "approval_decided_message",
+    "audit_csv_needs_scope_text",
     "audit_line",
     "approval_request_message",
     "approved_thread_text",
@@ -243,6 +244,13 @@ def audit_line(at: str, actor: str, action: str, subject: str | None) -> str:
     who = actor if actor in ("replica-bot", "tavus", "slack") else f"<@{actor}>"
     return f"`{at[:16].replace('T', ' ')}` {who} {action.replace('_', ' ')}" + (
         f" `{escape(subject)}`" if subject else ""
+    )
+
+
+def audit_csv_needs_scope_text() -> str:
+    return (
+        "I could not send the audit trail as a file: this install of the app lacks the `files:write` "
+        "scope. Reinstall the app from its current manifest, or run `replica-bot audit` on the server."
     )
 
 

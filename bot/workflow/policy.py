@@ -146,8 +146,8 @@ class PolicySteps(ApprovalSteps):
         entries = self.s.repo.audit_entries(team_id=team_id)
         client = self.slack_for(team_id)
         day = datetime.now(UTC).date().isoformat()
+        dm = client.conversations_open(users=user_id)["channel"]["id"]
         try:
-            dm = client.conversations_open(users=user_id)["channel"]["id"]
             client.files_upload_v2(
                 channel=dm,
                 content=to_csv(entries),
@@ -158,7 +158,9 @@ class PolicySteps(ApprovalSteps):
         except SlackApiError as exc:
             error = str(exc.response.get("error"))
             log.warning("event=audit_export_failed team=%s error=%s", team_id, error)
-            if error in ("missing_scope", "not_allowed_token_type"):  # an install from before files:write
-                return
-            raise  # the job retries with backoff
+            if error != "missing_scope":
+                raise  # the job retries with backoff
+            # An install from before the files:write scope: say so rather than fail in silence.
+            client.chat_postMessage(channel=dm, text=messages.audit_csv_needs_scope_text())
+            return
         log.info("event=audit_exported team=%s user=%s entries=%d", team_id, user_id, len(entries))

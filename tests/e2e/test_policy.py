@@ -234,6 +234,14 @@ def test_approvals_approved_denied_lapsed_and_never_ones_own(
     assert status_of(database_url, carol_sid) == "ready"
     assert "lapsed" in wait_for(lambda: updates_of(fake_slack, carol_request["ts"]), 20)[-1]["text"]
 
+    # --- Alice's training fails and she deletes the replica ----------------------------------
+    alice_replica = str(Repository(database_url).get(alice_sid).replica_id)  # type: ignore[union-attr]
+    fake_tavus.finish(alice_replica, "error", "the face was not visible enough")
+    wait_for(lambda: status_of(database_url, alice_sid) == "failed", 30)
+    bot.click("delete_replica", alice_replica, "1.1", user=BOB)  # not hers: refused
+    bot.click("delete_replica", alice_replica, "1.1", user=ALICE)
+    wait_for(lambda: status_of(database_url, alice_sid) == "deleted", 30)
+
     # --- the admins' App Home: the policy, usage, the latest entries; the CSV in their DM -----
     for user in (ADMIN, BOB):
         bot.send_event({"type": "app_home_opened", "user": user, "tab": "home", "channel": "DHOME"}, f"EvHome{user}")
@@ -250,6 +258,10 @@ def test_approvals_approved_denied_lapsed_and_never_ones_own(
     modal = wait_for(lambda: fake_slack.calls_to("views.open")[opened_before:], 20)
     assert len(modal) == 1 and modal[0].args["view"]["callback_id"] == "policy_modal"
     assert block_of(modal[0].args["view"], "policy_channel")["element"]["initial_conversation"] == APPROVERS  # type: ignore[index]
+    # An install from before files:write: the admin is told in their DM instead of a file.
+    fake_slack.fail_next("files.getUploadURLExternal", 200, {"ok": False, "error": "missing_scope"})
+    bot.click("export_audit_csv", "", "1.1", user=ADMIN)
+    wait_for(lambda: any("files:write" in t for t in fake_slack.texts("chat.postMessage")), 30)
     bot.click("export_audit_csv", "", "1.1", user=BOB)  # crafted: nothing is sent
     bot.click("export_audit_csv", "", "1.1", user=ADMIN)
     shared = wait_for(lambda: fake_slack.shared, 30)
@@ -267,6 +279,11 @@ def test_approvals_approved_denied_lapsed_and_never_ones_own(
     actions = [e["action"] for e in trail]
     assert actions.count("approval_requested") == 4 and actions.count("approval_lapsed") == 1
     assert [e["actor"] for e in trail if e["action"] == "replica_created"] == [ALICE]
+    by_action = {e["action"]: e for e in trail}
+    assert by_action["training_failed"]["subject"] == alice_replica
+    assert (by_action["replica_deleted"]["actor"], by_action["replica_deleted"]["subject"]) == (ALICE, alice_replica)
+    consents = [(e["actor"], e["subject"]) for e in trail if e["action"] == "consent"]
+    assert consents[:3] == [(ALICE, alice_sid), (ADMIN, admin_sid), (BOB, bob_sid)]
     assert not [e for e in trail if e["actor"] == BOB and e["action"] not in ("consent", "approval_requested")]
 
 
