@@ -7,7 +7,7 @@ import platform
 import sys
 import time
 
-from bench import callbacks, live, photo_eval, polling, scale
+from bench import callbacks, live, photo_eval, polling, preview_cost, scale
 
 
 def main(argv: list[str]) -> None:
@@ -27,6 +27,8 @@ def main(argv: list[str]) -> None:
     print(callbacks.run(quick))
     print("\n## Photo checks\n")
     photo_eval.main(["--quick"] if quick else [])
+    print("\n## Annotated preview and fixed photo (per 12 MP photo)\n")
+    print(preview_cost.run(quick))
     print(f"\n(total {time.monotonic() - started:.0f} s)")
 
 

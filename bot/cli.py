@@ -35,7 +35,39 @@ def format_report(path: str, report: PhotoReport) -> str:
     return "\n".join(lines)
 
 
-def cmd_check(paths: Sequence[str], as_json: bool) -> int:
+def write_extras(data: bytes, report: PhotoReport, preview: str | None, fixed: str | None) -> list[str]:
+    """`--preview` / `--fix`: the annotated image Slack would get, and the fixed photo when the
+    bot can make one. Returns lines to print."""
+    from functools import partial
+
+    from .photo import normalize_with_version
+    from .photo.checks import recheck_photo
+    from .preview import apply_fix, offer_fix, preview_image
+    from .preview.annotate import side_by_side
+
+    said: list[str] = []
+    offer = offer_fix(report, recheck_photo) if report.codes() else None
+    if preview:
+        image = preview_image(report)
+        if image is None:
+            said.append("  no preview: the file is not a photo I can read")
+        else:
+            (side_by_side(image, offer.image) if offer else image).save(preview)
+            said.append(f"  preview written to {preview}")
+    if fixed:
+        if offer is None:
+            said.append("  no fix: nothing here is one I can fix myself (framing, a sideways photo, mild exposure)")
+        else:
+            versions = normalize_with_version(data, partial(apply_fix, fix=offer.fix), offer.fix.crop is not None)
+            Path(fixed).write_bytes(versions[1])
+            said.append(f"  fixed photo ({', '.join(offer.fix.what)}) written to {fixed}")
+    return said
+
+
+def cmd_check(paths: Sequence[str], as_json: bool, preview: str | None = None, fixed: str | None = None) -> int:
+    if (preview or fixed) and len(paths) != 1:
+        print("replica-bot check: --preview and --fix take one photo", file=sys.stderr)
+        return 2
     results: list[dict[str, Any]] = []
     all_ok = True
     for path in paths:
@@ -66,6 +98,9 @@ def cmd_check(paths: Sequence[str], as_json: bool) -> int:
             )
         else:
             print(format_report(path, report))
+        if preview or fixed:
+            for line in write_extras(data, report, preview, fixed):
+                print(line, file=sys.stderr if as_json else sys.stdout)
     if as_json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
     return 0 if all_ok else 1
@@ -200,9 +235,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     check = sub.add_parser("check", help="check photos against Tavus's image requirements")
     check.add_argument("photos", nargs="+", metavar="PHOTO")
     check.add_argument("--json", action="store_true", help="one JSON array, one object per photo")
+    check.add_argument("--preview", metavar="OUT", help="write the annotated preview (PNG or JPEG by extension)")
+    check.add_argument("--fix", metavar="OUT", help="write the fixed photo (JPEG) when the bot can make one")
     args = parser.parse_args(argv)
     if args.command == "check":
-        return cmd_check(args.photos, args.json)
+        return cmd_check(args.photos, args.json, args.preview, args.fix)
     if args.command in (None, "run"):
         return cmd_run("all")
     if args.command in ("web", "worker"):

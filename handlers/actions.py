@@ -60,6 +60,15 @@ def register(app: App, workflow: Workflow) -> None:
         if reply:
             tell_clicker(workflow, body, reply)
 
+    @app.action(messages.ACTION_USE_FIXED)
+    @app.action(messages.ACTION_KEEP_MINE)
+    def on_version(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        version = "fixed" if action.get("action_id") == messages.ACTION_USE_FIXED else "original"
+        reply = workflow.choose_version(str(action.get("value")), body["user"]["id"], version, _team(body))
+        if reply:
+            tell_clicker(workflow, body, reply)
+
     @app.action(messages.ACTION_CANCEL)
     def on_cancel(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()

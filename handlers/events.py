@@ -20,6 +20,8 @@ _IGNORED_SUBTYPES = {"message_changed", "message_deleted", "bot_message", "chann
 def register(app: App, workflow: Workflow) -> None:
     @app.event("message")
     def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
+        # Our own uploads (a photo's preview) come back as file_share events from our bot
+        # user: Bolt's self-event filter (on by default) drops them before this listener.
         subtype = event.get("subtype")
         if event.get("bot_id") or subtype in _IGNORED_SUBTYPES or not event.get("user"):
             return

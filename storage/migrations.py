@@ -229,6 +229,18 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "ALTER TABLE submissions ADD COLUMN approved_at TEXT",
         ],
     ),
+    (
+        "m007_photo_versions",
+        [
+            # The fixed version of a photo the bot offers (crop, turn, levels), beside the
+            # person's own; the one they choose is rehosted and named in their consent.
+            "ALTER TABLE photos ADD COLUMN fixed {blob}",
+            "ALTER TABLE submissions ADD COLUMN fix_json TEXT",
+            "ALTER TABLE submissions ADD COLUMN version TEXT",
+            "ALTER TABLE submissions ADD COLUMN original_sha256 TEXT",
+            "ALTER TABLE submissions ADD COLUMN fixed_sha256 TEXT",
+        ],
+    ),
 ]
 # sqlite-utils migration names (replica-bot before PostgreSQL) that m001 above contains.
 _LEGACY = {"m001_initial", "m002_resumable_intake_and_notices", "m003_names_and_deletion", "m004_home_seen"}

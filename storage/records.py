@@ -62,6 +62,10 @@ class Submission:
     approval_ts: str | None = None
     approved_by: str | None = None
     approved_at: str | None = None
+    fix_json: str | None = None  # the fix the bot offers (bot/preview/fixes.py), if any
+    version: str | None = None  # "original" | "fixed": the one that is rehosted on consent
+    original_sha256: str | None = None
+    fixed_sha256: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Submission:

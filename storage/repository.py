@@ -160,10 +160,16 @@ class Repository(PeopleStore, OutboxStore, WorkspaceStore, AuditStore, PolicySto
                 {"id": submission_id, "data": data},
             )
 
-    def load_photo(self, submission_id: str) -> bytes | None:
+    def save_fixed_photo(self, submission_id: str, data: bytes) -> None:
+        """The fixed version beside the person's own (saved first with save_photo)."""
+        with self.db.write() as tx:
+            tx.execute("UPDATE photos SET fixed = :data WHERE submission_id = :id", {"id": submission_id, "data": data})
+
+    def load_photo(self, submission_id: str, fixed: bool = False) -> bytes | None:
+        column = "fixed" if fixed else "data"
         with self.db.read() as tx:
-            row = tx.first("SELECT data FROM photos WHERE submission_id = :id", {"id": submission_id})
-        return bytes(row[0]) if row else None
+            row = tx.first(f"SELECT {column} FROM photos WHERE submission_id = :id", {"id": submission_id})
+        return bytes(row[0]) if row and row[0] is not None else None
 
     def delete_photo(self, submission_id: str) -> None:
         with self.db.write() as tx:

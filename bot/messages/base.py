@@ -18,6 +18,13 @@ BLOCK_AUTOFIX = "autofix"
 BLOCK_ACTIONS = "draft_actions"
 
 CONSENT_BUTTON_TEXT = "I have the rights to this likeness — create the replica"
+CONSENT_FIXED_TEXT = "I have the rights to this likeness — create it from the fixed photo"
+CONSENT_MINE_TEXT = "I have the rights to this likeness — create it from my photo"
+# The bot's fixed version of a photo beside the person's own (bot/preview/).
+ACTION_USE_FIXED = "use_fixed_photo"
+ACTION_KEEP_MINE = "keep_my_photo"
+BLOCK_VERSIONS = "versions"
+BLOCK_VERSION_ACTIONS = "version_actions"
 _ICONS = {"pass": ":white_check_mark:", "fail": ":x:", "warn": ":warning:", "info": ":bulb:"}
 # Ids of the delete confirmation, the name modal and App Home.
 ACTION_DELETE = "delete_replica"

@@ -11,11 +11,17 @@ from .base import (
     ACTION_CANCEL,
     ACTION_CREATE,
     ACTION_EDIT_NAME,
+    ACTION_KEEP_MINE,
+    ACTION_USE_FIXED,
     ACTION_VOICE,
     BLOCK_ACTIONS,
     BLOCK_AUTOFIX,
+    BLOCK_VERSION_ACTIONS,
+    BLOCK_VERSIONS,
     BLOCK_VOICE,
     CONSENT_BUTTON_TEXT,
+    CONSENT_FIXED_TEXT,
+    CONSENT_MINE_TEXT,
     MAX_SELECT_OPTIONS,
     Message,
     context,
@@ -168,6 +174,57 @@ def name_block(submission_id: str, display_name: str | None) -> dict[str, Any]:
     }
 
 
+def consent_text(version: str | None) -> str:
+    """The consent button's words (recorded with the consent): they name the photo it sends
+    when the bot offered a fixed version beside the person's own."""
+    if version == "fixed":
+        return CONSENT_FIXED_TEXT
+    if version == "original":
+        return CONSENT_MINE_TEXT
+    return CONSENT_BUTTON_TEXT
+
+
+def consent_value(submission_id: str, version: str | None) -> str:
+    """What the consent button carries: the submission, and the version it names."""
+    return f"{submission_id}:{version}" if version else submission_id
+
+
+def versions_blocks(submission_id: str, what: list[str], version: str, original_allowed: bool) -> list[dict[str, Any]]:
+    """The fixed version beside the person's own: what was done, and the choice."""
+    done = ", ".join(what) or "fixed"
+    if original_allowed:
+        text = (
+            f":sparkles: *I can fix this myself:* {escape(done)} (nothing retouched, nothing added). "
+            "The preview in this thread shows both. "
+            + ("*Using the fixed photo.*" if version == "fixed" else "*Using your photo as it is.*")
+        )
+    else:
+        text = (
+            f":sparkles: *Your photo can't be used as it is, but I fixed it:* {escape(done)} "
+            "(nothing retouched, nothing added). The preview in this thread shows both; "
+            "*the fixed photo is the one I would send.*"
+        )
+    blocks: list[dict[str, Any]] = [section(text, block_id=BLOCK_VERSIONS)]
+    if original_allowed:
+        buttons = [
+            ("Use the fixed photo", ACTION_USE_FIXED, version == "fixed"),
+            ("Keep mine", ACTION_KEEP_MINE, version != "fixed"),
+        ]
+        elements = []
+        for label, action, chosen in buttons:
+            button: dict[str, Any] = {
+                "type": "button",
+                "action_id": action,
+                "text": {"type": "plain_text", "text": ("✓ " if chosen else "") + label},
+                "value": submission_id,
+            }
+            if chosen:
+                button["style"] = "primary"
+            elements.append(button)
+        blocks.append({"type": "actions", "block_id": BLOCK_VERSION_ACTIONS, "elements": elements})
+    return blocks
+
+
 def ready_message(
     submission_id: str,
     findings: list[dict[str, Any]],
@@ -176,8 +233,15 @@ def ready_message(
     preset_voice: str | None,
     autofix: bool = False,
     display_name: str | None = None,
+    fix: dict[str, Any] | None = None,
 ) -> Message:
+    """The offer. `fix`: {"what": [...], "version": "original" | "fixed", "original_allowed": bool}
+    when the bot offers a fixed version of the photo."""
     blocks = checklist_blocks(findings, passed)
+    version = None
+    if fix:
+        version = str(fix["version"])
+        blocks += versions_blocks(submission_id, list(fix["what"]), version, bool(fix["original_allowed"]))
     blocks.append(voice_select(voices, preset_voice))
     blocks.append(name_block(submission_id, display_name))
     blocks.append(autofix_block(autofix))
@@ -190,8 +254,8 @@ def ready_message(
                     "type": "button",
                     "action_id": ACTION_CREATE,
                     "style": "primary",
-                    "text": {"type": "plain_text", "text": CONSENT_BUTTON_TEXT},
-                    "value": submission_id,
+                    "text": {"type": "plain_text", "text": consent_text(version)},
+                    "value": consent_value(submission_id, version),
                 },
                 {
                     "type": "button",
@@ -203,7 +267,13 @@ def ready_message(
         }
     )
     blocks.append(context("Nothing is sent to Tavus until you press the button."))
+    if fix and not fix["original_allowed"]:
+        return Message("I fixed your photo so that it can be used. Choose a voice and create the replica.", blocks)
     return Message("Your photo passed the checks. Choose a voice and create the replica.", blocks)
+
+
+def version_changed_text() -> str:
+    return "You changed which photo to use a moment ago; press the button again once the message has updated."
 
 
 def choose_voice_first_text() -> str:

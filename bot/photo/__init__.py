@@ -3,7 +3,7 @@
 from .checks import DEFAULT_CHECKS, check_photo
 from .decode import UnreadableImage, decode
 from .findings import Finding, PhotoReport, Severity
-from .normalize import normalize_for_rehost
+from .normalize import normalize_for_rehost, normalize_with_version
 
 __all__ = [
     "DEFAULT_CHECKS",
@@ -14,4 +14,5 @@ __all__ = [
     "check_photo",
     "decode",
     "normalize_for_rehost",
+    "normalize_with_version",
 ]

@@ -6,16 +6,17 @@ Each check returns the findings it raises (empty when it passes). New checks slo
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
 from PIL import Image
 
-from .analysis import Analyzer, default_analyzer
+from .analysis import Analysis, Analyzer, Box, default_analyzer
 from .decode import DecodedPhoto, UnreadableImage, UnsupportedPhoto, decode
 from .face_checks import FACE_CHECKS, FaceContext
-from .findings import Finding, PhotoReport, Severity
+from .findings import Finding, Marks, PhotoReport, Region, Severity
 from .thresholds import MIN_ANALYSIS_SIDE_PX, MIN_SIDE_PX, SMALL_FACE_DECODE_EDGE
 
 Check = Callable[[DecodedPhoto], list[Finding]]
@@ -98,11 +99,13 @@ def check_photo(
             ),
         )
     report.image_format, report.width, report.height = photo.image_format, photo.width, photo.height
+    report.working = photo.working
     for name, check in checks:
         _record(report, name, check(photo))
     if face_checks and min(photo.working.size) >= MIN_ANALYSIS_SIDE_PX:
         larger = _larger_decode(data, photo) if max(photo.width, photo.height) > photo.working.width * 1.5 else None
         analysis = (analyzer or default_analyzer()).analyze(np.asarray(photo.working), larger)
+        report.marks = marks_of(analysis)
         context = FaceContext(photo.working, analysis)
         for name, face_check in face_checks:
             _record(report, name, face_check(context))
@@ -112,6 +115,31 @@ def check_photo(
     report.findings.append(REMINDERS)
     report.timing_ms = (time.perf_counter() - started) * 1000
     return report
+
+
+def recheck_photo(data: bytes) -> PhotoReport:
+    """The checks again on a fixed version made from the reduced decode: all but the
+    resolution check (judged on the fixed photo's full size instead)."""
+    return check_photo(data, checks=(("format", check_format),))
+
+
+def _region(box: Box) -> Region:
+    return Region(box.x, box.y, box.w, box.h)
+
+
+def marks_of(analysis: Analysis) -> Marks:
+    absence, roll = analysis.absence, 0.0
+    main = analysis.main_face
+    if main is not None and main.eyes is not None:
+        (lx, ly), (rx, ry) = main.eyes
+        roll = math.degrees(math.atan2((ry - ly) * analysis.height, (rx - lx) * analysis.width))
+    return Marks(
+        face=_region(analysis.faces[0].box) if analysis.faces else None,
+        other_faces=[_region(f.box) for f in analysis.faces[1:]],
+        hands=[_region(h) for h in analysis.hands],
+        turned=int(getattr(absence, "turned", 0) or 0),
+        roll=roll,
+    )
 
 
 def _larger_decode(data: bytes, photo: DecodedPhoto) -> Callable[[], Image.Image | None]:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 class Severity(StrEnum):
@@ -37,6 +40,27 @@ class Finding:
 AUTOFIX_CODES = frozenset({"framing", "lighting", "exposure", "glasses", "headwear", "not_frontal", "blur"})
 
 
+@dataclass(frozen=True)
+class Region:
+    """A rectangle in relative coordinates (0..1 of the upright photo's width and height)."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+
+@dataclass
+class Marks:
+    """Where the checks saw things, for the annotated preview and the fixes."""
+
+    face: Region | None = None  # the main face
+    other_faces: list[Region] = field(default_factory=list)  # more people
+    hands: list[Region] = field(default_factory=list)
+    turned: int = 0  # degrees counter-clockwise the photo needed for a face to show
+    roll: float = 0.0  # of the main face's eye line, degrees (image y down): ~±90 on a sideways photo
+
+
 @dataclass
 class PhotoReport:
     findings: list[Finding] = field(default_factory=list)
@@ -45,6 +69,14 @@ class PhotoReport:
     height: int | None = None
     passed_checks: list[str] = field(default_factory=list)
     timing_ms: float = 0.0
+    marks: Marks = field(default_factory=Marks)
+    # The reduced decode the checks ran on (upright sRGB, long edge ≤ 1024 px): the preview
+    # and the proposed fix are made from it, never from a second full decode.
+    working: Image.Image | None = field(default=None, repr=False)
+
+    def codes(self, *severities: Severity) -> set[str]:
+        wanted = severities or (Severity.FAIL, Severity.WARN)
+        return {f.code for f in self.findings if f.severity in wanted}
 
     @property
     def ok(self) -> bool:

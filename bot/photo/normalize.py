@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Callable
 
 from PIL import Image
 
@@ -25,17 +26,51 @@ def normalize_for_rehost(data: bytes) -> bytes:
     """Return a metadata-free sRGB JPEG of the photo's one still image, upright.
 
     Any format the checks accept (HEIC, AVIF, WebP, TIFF, BMP, PNG, JPEG) becomes JPEG."""
+    return _encode(_rehost_image(data))
+
+
+def normalize_with_version(
+    data: bytes, transform: Callable[[Image.Image], Image.Image], full_resolution: bool = False
+) -> tuple[bytes, bytes]:
+    """The person's photo and a version of it made by `transform` (the bot's fix), both as
+    rehost JPEGs. `full_resolution`: the version comes from a full decode (a crop must use
+    every pixel there is, never a reduced copy); otherwise one reduced decode serves both."""
+    if not full_resolution:
+        img = _rehost_image(data)
+        return _encode(img), _encode(transform(img))
+    # The person's copy from the usual reduced decode; the crop from a full one (resampling
+    # the whole 12 MP photo down would cost more than decoding it twice).
+    fixed = transform(_decoded(data, draft=False))
+    _fit(fixed)  # (thumbnail only ever shrinks: a small crop stays as it is, never upscaled)
+    return _encode(_rehost_image(data)), _encode(fixed)
+
+
+def _decoded(data: bytes, draft: bool = True) -> Image.Image:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         img = open_still(data).image
-        if img.format in ("JPEG", "MPO"):
+        if draft and img.format in ("JPEG", "MPO"):
             # draft() keeps both sides at or above its box: 60 % of the edge lets a 4000×3000
             # photo decode at half scale (2000×1500, 9 MB) instead of in full (36 MB).
             box = int(REHOST_LONG_EDGE * DRAFT_SHARE)
             img.draft("RGB", (box, box))
         img.load()
+    if not draft:
+        return upright_srgb(img)
+    return img
+
+
+def _fit(img: Image.Image) -> None:
     img.thumbnail((REHOST_LONG_EDGE, REHOST_LONG_EDGE), Image.Resampling.LANCZOS, reducing_gap=3.0)
-    img = upright_srgb(img)
+
+
+def _rehost_image(data: bytes) -> Image.Image:
+    img = _decoded(data)
+    _fit(img)
+    return upright_srgb(img)
+
+
+def _encode(img: Image.Image) -> bytes:
     img.info = {}  # no comment, ICC, EXIF or XMP can ride along
     out = io.BytesIO()
     img.save(out, format="JPEG", quality=JPEG_QUALITY)

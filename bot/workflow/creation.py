@@ -10,7 +10,9 @@ lost request — before creating again.
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 from storage import Submission, seconds_ago, utc_now
@@ -35,18 +37,24 @@ DRAFT = ("ready",)
 class CreationSteps(SlackOutput):
     def request_create(
         self,
-        submission_id: str,
+        button_value: str,
         user_id: str,
         voice_choice: str | None,
         autofix: bool | None = None,
         team_id: str | None = None,
     ) -> str | None:
-        """Handle the consent click. Returns an ephemeral reply for the clicker, if any."""
+        """Handle the consent click. Returns an ephemeral reply for the clicker, if any.
+        `button_value`: the submission id, and the photo version the button named."""
+        submission_id, _, version = button_value.partition(":")
         sub = self.s.repo.get(submission_id)
         if sub is None:
             return "I can't find that photo any more; please upload it again."
         if sub.user_id != user_id or (team_id is not None and sub.team_id != team_id):
             return "Only the person who uploaded this photo can create its replica."
+        if (version or None) != sub.version:
+            # The button named another version than the one now chosen (a click on a stale
+            # message): consent is only ever given to the photo the button named.
+            return messages.version_changed_text()
         voice = self.voices_for(sub.team_id).resolve(voice_choice or sub.voice_name or "")
         if voice is None:
             return messages.choose_voice_first_text()
@@ -62,7 +70,8 @@ class CreationSteps(SlackOutput):
             sub.id,
             {
                 "photo_sha256": sub.photo_sha256,
-                "consent_text": messages.CONSENT_BUTTON_TEXT,
+                "consent_text": messages.consent_text(sub.version),
+                "version": sub.version or "original",
                 "voice": voice,
                 "replica_name": replica_name,
             },
@@ -133,7 +142,7 @@ class CreationSteps(SlackOutput):
     def _submit(self, sub: Submission) -> None:
         assert sub.voice_name and sub.replica_name
         self.show(sub, messages.creating_message(sub.voice_name), "creating")
-        data = self.s.repo.load_photo(sub.id)
+        data = self.s.repo.load_photo(sub.id, fixed=sub.version == "fixed")
         if data is None:
             self._fail(sub, "the photo is no longer stored; please upload it again")
             return
@@ -221,6 +230,23 @@ class CreationSteps(SlackOutput):
         cutoff = seconds_ago(self.s.settings.reconcile_grace_seconds)
         for sub in self.s.repo.older_than(["submitting"], "updated_at", cutoff):
             self.enqueue(create_replica.spec(sub.id, sub.team_id, verify_first=True))
+
+    # --- the person's photo or the bot's fixed version ------------------------------------
+    def choose_version(self, submission_id: str, user_id: str, version: str, team_id: str | None = None) -> str | None:
+        """ "Use the fixed photo" / "Keep mine" (quick: the two versions are already stored).
+        Returns an ephemeral reply for the clicker, if any."""
+        sub = self.s.repo.get(submission_id)
+        if sub is None or sub.user_id != user_id or (team_id is not None and sub.team_id != team_id):
+            return "Only the person who uploaded this photo can choose its version."
+        if not sub.fix_json or not json.loads(sub.fix_json).get("original_allowed") or version == sub.version:
+            return None  # nothing to choose (or already chosen)
+        sha = sub.fixed_sha256 if version == "fixed" else sub.original_sha256
+        chosen = replace(sub, version=version, photo_sha256=sha)
+        redraw = show_message.spec(sub.id, sub.team_id, self.offer(chosen), f"version-{version}-{utc_now()}")
+        if not self.s.repo.transition(sub.id, DRAFT, "ready", version=version, photo_sha256=sha, then=[redraw]):
+            return "This photo was already sent to Tavus."
+        log.info("event=version_chosen submission=%s version=%s", sub.id, version)
+        return None
 
     # --- cancel -------------------------------------------------------------------------
     def request_cancel(self, submission_id: str, user_id: str, team_id: str | None = None) -> str | None:

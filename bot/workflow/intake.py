@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -19,7 +21,10 @@ from storage import Submission
 from .. import failpoints, messages
 from ..jobs.kinds import check_photo as check_job
 from ..messages import Message
-from ..photo import PhotoReport, check_photo, normalize_for_rehost
+from ..photo import PhotoReport, check_photo, normalize_for_rehost, normalize_with_version
+from ..photo.checks import recheck_photo
+from ..preview import FixOffer, apply_fix, offer_fix, preview_image, preview_jpeg
+from ..preview.annotate import side_by_side
 from ..slack_files import DownloadError
 from ..tavus import TavusError
 from ..tavus_verdict import verdict_from_answer
@@ -32,6 +37,8 @@ INTAKE = ("received", "checking")
 
 
 class IntakeSteps(SlackOutput):
+    _preview_errors_logged: set[str] = set()  # a missing scope is said once per process, not per photo
+
     def accept_file_share(
         self, event: dict[str, Any], event_id: str | None, team_id: str, enterprise_id: str | None = None
     ) -> None:
@@ -125,40 +132,96 @@ class IntakeSteps(SlackOutput):
             ",".join(f.code for f in report.findings),
             report.timing_ms,
         )
-        normalized = normalize_for_rehost(data) if report.ok else b""
+        offer = self._fix_offer(sub, report)
+        if offer is not None:
+            normalized, fixed = normalize_with_version(
+                data, partial(apply_fix, fix=offer.fix), full_resolution=offer.fix.crop is not None
+            )
+        else:
+            normalized, fixed = (normalize_for_rehost(data) if report.ok else b""), None
         autofix = report.autofix_helps
         if report.ok and self.s.settings.tavus_image_validation:
             autofix = self._ask_tavus(sub, normalized, report) or autofix
+        if fixed is not None and not self._tavus_accepts(sub, fixed):
+            offer, fixed = None, None  # Tavus's validator refuses the fixed version: not offered
         findings = [f.as_dict() for f in report.findings]
         findings_json = json.dumps({"findings": findings, "passed": report.passed_checks})
-        if not report.ok:
+        if not report.ok and fixed is None:
             self.s.repo.transition(sub.id, INTAKE, "needs_fix", findings_json=findings_json)
             self.show(sub, messages.needs_fix_message(findings, report.passed_checks), "needs_fix")
+            self._share_preview(sub, report, None)
             return
         self.s.repo.save_photo(sub.id, normalized)
+        versions: dict[str, Any] = {"version": None, "fix_json": None, "fixed_sha256": None}
+        if offer is not None and fixed is not None:
+            self.s.repo.save_fixed_photo(sub.id, fixed)
+            versions = {
+                # A photo that can't be used as it is goes with the fixed version only.
+                "version": "original" if report.ok else "fixed",
+                "fix_json": json.dumps(
+                    {"fix": offer.fix.to_json(), "what": list(offer.fix.what), "original_allowed": report.ok}
+                ),
+                "fixed_sha256": hashlib.sha256(fixed).hexdigest(),
+            }
+        original_sha = hashlib.sha256(normalized).hexdigest()
         voice = self.s.repo.get_voice(sub.team_id, sub.user_id)
         name = self.s.repo.get_default_name(sub.team_id, sub.user_id) or self._slack_name(sub.team_id, sub.user_id)
-        if not self.s.repo.transition(
-            sub.id,
-            INTAKE,
-            "ready",
-            findings_json=findings_json,
-            voice_name=voice,
-            autofix=int(autofix),
-            display_name=name,
-            photo_sha256=hashlib.sha256(normalized).hexdigest(),  # the image consent will be about
-        ):
+        changes = {
+            "findings_json": findings_json,
+            "voice_name": voice,
+            "autofix": int(autofix),
+            "display_name": name,
+            "original_sha256": original_sha,
+            # the image consent will be about: the chosen version's
+            "photo_sha256": versions["fixed_sha256"] if versions["version"] == "fixed" else original_sha,
+            **versions,
+        }
+        if not self.s.repo.transition(sub.id, INTAKE, "ready", **changes):
             return
-        offer = messages.ready_message(
-            sub.id,
-            findings,
-            report.passed_checks,
-            self.voices_for(sub.team_id).names(),
-            voice,
-            autofix=autofix,
-            display_name=name,
-        )
-        self.show(sub, offer, "ready")
+        self.show(sub, self.offer(replace(sub, **changes)), "ready")
+        self._share_preview(sub, report, offer)
+
+    def _fix_offer(self, sub: Submission, report: PhotoReport) -> FixOffer | None:
+        """The fixed version the bot can offer, checked again (never raises: it is a bonus)."""
+        if not report.codes():
+            return None
+        try:
+            return offer_fix(report, recheck_photo)
+        except Exception:
+            log.exception("event=fix_failed submission=%s", sub.id)
+            return None
+
+    def _tavus_accepts(self, sub: Submission, data: bytes) -> bool:
+        """Whether Tavus's validator (when on) passes the fixed version before it is offered."""
+        if not self.s.settings.tavus_image_validation:
+            return True
+        check = PhotoReport()
+        self._ask_tavus(sub, data, check)
+        # (an unreachable validator or no key yet: our own checks decide, as for any photo)
+        return all(f.code == messages.VALIDATOR_UNAVAILABLE.code for f in check.findings)
+
+    def _share_preview(self, sub: Submission, report: PhotoReport, offer: FixOffer | None) -> None:
+        """The annotated preview in the photo's thread (and the fixed version beside it). A
+        bonus: without files:write, or if Slack refuses, the text checklist stands alone."""
+        try:
+            image = preview_image(report)
+            if image is None:
+                return
+            if offer is not None:
+                image = side_by_side(image, offer.image)
+            self.slack_for(sub.team_id).files_upload_v2(
+                channel=sub.channel_id,
+                thread_ts=sub.thread_ts,
+                file=preview_jpeg(image),
+                filename="photo-check.jpg",
+                title="What I checked" + (" — and the fixed version" if offer else ""),
+                alt_txt="Your photo with the face, the head-and-shoulders frame and any problems marked",
+            )
+        except Exception as exc:  # (SlackApiError, SlackRequestError, an odd image): never the flow's end
+            error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+            if error not in self._preview_errors_logged:
+                self._preview_errors_logged.add(str(error))
+                log.warning("event=preview_not_shared submission=%s error=%s (said once)", sub.id, error)
 
     def _slack_name(self, team_id: str, user_id: str) -> str:
         """The person's name in Slack, as the replica's default name (best effort)."""

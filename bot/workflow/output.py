@@ -11,6 +11,7 @@ process holding the scheduler lease delivers (poll cycles and maintenance).
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -61,6 +62,10 @@ class SlackOutput(WorkflowBase):
     def offer(self, sub: Submission, display_name: str | None = None) -> Message:
         """The draft's offer (checklist, voice, name, the consent button), drawn from what is stored."""
         stored = sub.check_result
+        fix = None
+        if sub.fix_json and sub.version:
+            offered = json.loads(sub.fix_json)
+            fix = {"what": offered["what"], "version": sub.version, "original_allowed": offered["original_allowed"]}
         return messages.ready_message(
             sub.id,
             stored.get("findings", []),
@@ -69,6 +74,7 @@ class SlackOutput(WorkflowBase):
             sub.voice_name,
             autofix=bool(sub.autofix),
             display_name=display_name if display_name is not None else sub.display_name,
+            fix=fix,
         )
 
     def _show(self, sub: Submission, msg: Message, step: str) -> None:

@@ -93,3 +93,24 @@ def test_audit_prints_csv_or_json_and_refuses_a_bad_date(
     assert capsys.readouterr().out.strip() == "id,at,team_id,enterprise_id,actor,action,subject,details"
     assert main(["audit", "--since", "last tuesday"]) == 2
     assert "--since must be a date" in capsys.readouterr().err
+
+
+def test_check_writes_the_preview_and_the_fixed_photo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from PIL import Image
+
+    from tests.photos import build
+
+    loose = tmp_path / "loose.jpg"
+    build.apply(build.source("astro"), ["pad", 2.2, 2.2, 0.5, 0.5], "astro").resize((2600, 2600)).save(loose)
+    preview, fixed = tmp_path / "preview.png", tmp_path / "fixed.jpg"
+    assert main(["check", str(loose), "--preview", str(preview), "--fix", str(fixed)]) == 0
+    out = capsys.readouterr().out
+    assert "cropped to head and shoulders" in out and f"written to {fixed}" in out
+    assert Image.open(preview).format == "PNG" and max(Image.open(preview).size) <= 768
+    width, height = Image.open(fixed).size
+    assert min(width, height) >= 512 and max(width, height) < 2600  # a crop of the full photo, not upscaled
+    good = tmp_path / "good.jpg"
+    build.source("astro").resize((1024, 1024)).save(good)
+    assert main(["check", str(good), "--fix", str(tmp_path / "none.jpg")]) == 0
+    assert "no fix" in capsys.readouterr().out and not (tmp_path / "none.jpg").exists()
+    assert main(["check", str(good), str(loose), "--preview", str(preview)]) == 2
