@@ -95,6 +95,16 @@ def test_previews_and_the_fixed_photo_from_upload_to_tavus(
     width, height = image_size(fixed_replica.image_bytes)
     assert min(width, height) >= 512 and max(width, height) < 1000  # the crop, at the photo's full resolution
 
+    assert (width, height) in [tuple(v["size"]) for v in fake_tavus.validations]  # Tavus checked the fix first
+
+    # --- Tavus's validator refuses a fixed version: it is not offered -----------------------
+    fake_tavus.next_verdicts.extend(
+        [None, {"passed": False, "checks": [{"id": "face_detected", "label": "A face", "passed": False}]}]
+    )
+    refused = uploads.share(loose_photo())
+    refused_offer = ready_update(fake_slack, checklist_ts(fake_slack, refused))
+    assert block_of(refused_offer, "versions") is None and ":" not in create_button(refused_offer)["value"]
+
     # --- "Keep mine": the original is rehosted ---------------------------------------------
     kept = uploads.share(loose_photo())
     kept_ts = checklist_ts(fake_slack, kept)
@@ -115,7 +125,8 @@ def test_previews_and_the_fixed_photo_from_upload_to_tavus(
     whole = image_size(normalize_for_rehost(loose_photo()))
     assert image_size(kept_replica.image_bytes) == whole and whole[0] > 1000  # the whole photo
 
-    # --- two people: the annotated preview, and no fix offer --------------------------------
+    # --- two people: the annotated preview, and no fix offer (its upload waits out a 429) ----
+    fake_slack.fail_next("files.getUploadURLExternal", 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
     two = uploads.share(two_people())
     two_ts = checklist_ts(fake_slack, two)
     wait_for(lambda: any("people" in u["text"] for u in updates_of(fake_slack, two_ts)), 20)
