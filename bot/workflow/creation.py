@@ -101,7 +101,9 @@ class CreationSteps(SlackOutput):
         `verify_first` (a second attempt): Tavus may already have it. Raises RetryLater while
         the grace period since the last attempt runs, so a lost create is not doubled."""
         if not self.claim(submission_id):
-            return
+            # Another step of this submission runs in this process right now (its check
+            # finishing up): come back shortly rather than drop the consented create.
+            raise RetryLater(0.5, "another step of this submission is running here")
         try:
             sub = self.s.repo.get(submission_id)
             if sub is None or sub.status != "submitting":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -78,21 +79,26 @@ class IntakeSteps(SlackOutput):
     def process_submission(self, submission_id: str) -> None:
         if not self.claim(submission_id):
             return
+        preview: Callable[[], None] | None = None
         try:
             sub = self.s.repo.get(submission_id)
             if sub is not None and sub.status in INTAKE:
-                self._process(sub)
+                preview = self._process(sub)
         finally:
             self.release(submission_id)
+        if preview is not None:
+            # After the release: the person may press create while the preview uploads.
+            preview()
 
-    def _process(self, sub: Submission) -> None:
+    def _process(self, sub: Submission) -> Callable[[], None] | None:
+        """Check the photo and answer; returns the preview's upload, to run once released."""
         stored = json.loads(sub.file_json or "{}")
         if sub.channel_type != "im":
             if self.s.repo.transition(sub.id, INTAKE, "cancelled", error_message="not in a DM"):
                 self.post(
                     sub.channel_id, sub.thread_ts, Message(messages.not_in_dm_text()), f"not-dm:{sub.id}", sub.team_id
                 )
-            return
+            return None
         if sub.status == "received" and self.s.repo.transition(sub.id, ["received"], "checking"):
             log.info("event=photo_received submission=%s user=%s file=%s", sub.id, sub.user_id, sub.file_id)
             self.show(sub, messages.checking_message(), "checking")
@@ -100,11 +106,12 @@ class IntakeSteps(SlackOutput):
                 extra = Message(messages.extra_files_text(stored["others"]))
                 self.post(sub.channel_id, sub.thread_ts, extra, f"extra:{sub.id}", sub.team_id)
         try:
-            self._check_and_offer(sub, stored.get("file") or {"id": sub.file_id})
+            return self._check_and_offer(sub, stored.get("file") or {"id": sub.file_id})
         except Exception:
             log.exception("event=photo_processing_failed submission=%s", sub.id)
             self.s.repo.transition(sub.id, INTAKE, "failed", error_message="internal error")
             self.show(sub, Message(messages.internal_error_text()), "error")
+            return None
 
     def _file_url(self, file_obj: dict[str, Any], team_id: str) -> str:
         url = file_obj.get("url_private_download") or file_obj.get("url_private")
@@ -116,14 +123,14 @@ class IntakeSteps(SlackOutput):
             raise DownloadError("Slack did not give me a download link for it.")
         return str(url)
 
-    def _check_and_offer(self, sub: Submission, file_obj: dict[str, Any]) -> None:
+    def _check_and_offer(self, sub: Submission, file_obj: dict[str, Any]) -> Callable[[], None] | None:
         try:
             url = self._file_url(file_obj, sub.team_id)
             data = self.s.downloader.download(url, self.s.workspaces.bot_token(sub.team_id))
         except DownloadError as exc:
             self.s.repo.transition(sub.id, INTAKE, "needs_fix", error_message=exc.reason)
             self.show(sub, Message(messages.download_failed_text(exc.reason)), "needs_fix")
-            return
+            return None
         report = check_photo(data)
         log.info(
             "event=photo_checked submission=%s ok=%s codes=%s ms=%.0f",
@@ -149,8 +156,7 @@ class IntakeSteps(SlackOutput):
         if not report.ok and fixed is None:
             self.s.repo.transition(sub.id, INTAKE, "needs_fix", findings_json=findings_json)
             self.show(sub, messages.needs_fix_message(findings, report.passed_checks), "needs_fix")
-            self._share_preview(sub, report, None)
-            return
+            return partial(self._share_preview, sub, report, None)
         self.s.repo.save_photo(sub.id, normalized)
         versions: dict[str, Any] = {"version": None, "fix_json": None, "fixed_sha256": None}
         if offer is not None and fixed is not None:
@@ -177,9 +183,9 @@ class IntakeSteps(SlackOutput):
             **versions,
         }
         if not self.s.repo.transition(sub.id, INTAKE, "ready", **changes):
-            return
+            return None
         self.show(sub, self.offer(replace(sub, **changes)), "ready")
-        self._share_preview(sub, report, offer)
+        return partial(self._share_preview, sub, report, offer)
 
     def _fix_offer(self, sub: Submission, report: PhotoReport) -> FixOffer | None:
         """The fixed version the bot can offer, checked again (never raises: it is a bonus)."""

@@ -264,9 +264,13 @@ def test_approvals_approved_denied_lapsed_and_never_ones_own(
     wait_for(lambda: any("files:write" in t for t in fake_slack.texts("chat.postMessage")), 30)
     bot.click("export_audit_csv", "", "1.1", user=BOB)  # crafted: nothing is sent
     bot.click("export_audit_csv", "", "1.1", user=ADMIN)
-    shared = wait_for(lambda: fake_slack.shared, 30)
+
+    def csv_files() -> list[dict]:
+        return [s for s in fake_slack.shared if s["filename"].endswith(".csv")]  # (not the photos' previews)
+
+    shared = wait_for(csv_files, 30)
     time.sleep(1)
-    assert len(fake_slack.shared) == 1 and shared[0]["channel_id"] == f"D{ADMIN}"
+    assert len(csv_files()) == 1 and shared[0]["channel_id"] == f"D{ADMIN}"
     rows = list(csv.DictReader(io.StringIO(shared[0]["data"].decode())))
 
     # --- the trail: every decision with its actor; CSV (Slack) and CLI agree ------------------

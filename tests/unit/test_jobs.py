@@ -137,3 +137,33 @@ def test_every_job_kind_module_is_registered_with_the_runner() -> None:
     assert len(modules) >= 9
     for module in modules:
         assert KINDS.get(module.KIND) is module.perform, module.__name__
+
+
+def test_a_create_that_meets_another_step_of_its_submission_comes_back_later(database_url: str) -> None:
+    """The check job still uploading its preview holds the submission in this process when
+    the person presses create: the create job must be deferred, not dropped as done."""
+    from unittest.mock import MagicMock
+
+    import pytest
+
+    from bot.jobs import RetryLater
+    from bot.workflow import Services, Workflow
+
+    repo = Repository(database_url)
+    flow = Workflow(
+        Services(
+            settings=MagicMock(),
+            repo=repo,
+            jobs=JobStore(repo.db),
+            slack=MagicMock(),
+            downloader=MagicMock(),
+            rehost=MagicMock(),
+            tavus=MagicMock(),
+            voices=MagicMock(),
+        )
+    )
+    assert flow.claim("s1")  # (as process_submission does while it works)
+    with pytest.raises(RetryLater):
+        flow.submit("s1")
+    flow.release("s1")
+    flow.submit("s1")  # no such submission: nothing to do, and no error
