@@ -24,6 +24,11 @@ class FakeServer:
             def _dispatch(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
+                if len(body) < length:
+                    # The client died mid-request (a SIGKILLed bot): like a real server, act
+                    # on nothing — a cut form body would otherwise read as a call missing fields.
+                    self.close_connection = True
+                    return
                 status, headers, payload = outer.handle(self.command, self.path, dict(self.headers), body)
                 self.send_response(status)
                 for k, v in headers.items():
