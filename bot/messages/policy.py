@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Message, context, escape, section
+from .base import ACTION_CANCEL, Message, context, escape, section
 
 __all__ = [
     "ACTION_APPROVE",
@@ -79,13 +79,25 @@ def refused_text(reason: str) -> str:
     )
 
 
-def awaiting_approval_message(channel: str, replica_name: str | None) -> Message:
+def awaiting_approval_message(channel: str, replica_name: str | None, submission_id: str) -> Message:
     text = (
         f":hourglass_flowing_sand: Waiting for approval: I asked the approvers in <#{channel}> to approve "
         f"*{escape(replica_name or 'your replica')}*. You will hear here when someone decides; "
         "a request nobody answers lapses after 7 days. Nothing is sent to Tavus until it is approved."
     )
-    return Message(text, [section(text, block_id="awaiting_approval")])
+    withdraw = {
+        "type": "button",
+        "action_id": ACTION_CANCEL,
+        "text": {"type": "plain_text", "text": "Withdraw the request"},
+        "value": submission_id,
+    }
+    return Message(
+        text,
+        [
+            section(text, block_id="awaiting_approval"),
+            {"type": "actions", "block_id": "awaiting_actions", "elements": [withdraw]},
+        ],
+    )
 
 
 def approved_thread_text(approver: str) -> str:

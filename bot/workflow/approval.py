@@ -109,7 +109,7 @@ class ApprovalSteps(WorkspaceSteps):
         ):
             return
         log.info("event=approval_requested submission=%s channel=%s", sub.id, channel)
-        self.show(sub, messages.awaiting_approval_message(channel, sub.display_name), "awaiting_approval")
+        self.show(sub, messages.awaiting_approval_message(channel, sub.display_name, sub.id), "awaiting_approval")
 
     # --- the approvers' message -------------------------------------------------------------
     def post_approval_request(self, submission_id: str) -> None:
@@ -146,7 +146,7 @@ class ApprovalSteps(WorkspaceSteps):
             outcome = f"passed with {len(warnings)} warning(s): " + "; ".join(w[:120] for w in warnings[:5])
         return sub.voice_name or "", outcome, sub.photo_sha256 or "", sub.display_name
 
-    def _close_request(self, sub: Submission, decision: str) -> None:
+    def close_request(self, sub: Submission, decision: str) -> None:
         """Replace the approvers' message (its buttons go) with the decision."""
         if not sub.approval_channel or not sub.approval_ts:
             return
@@ -198,7 +198,7 @@ class ApprovalSteps(WorkspaceSteps):
         ):
             return
         log.info("event=approved submission=%s approver=%s", sub.id, approver)
-        self._close_request(sub, f":white_check_mark: approved by <@{approver}>")
+        self.close_request(sub, f":white_check_mark: approved by <@{approver}>")
         text = messages.approved_thread_text(approver)
         self.post(sub.channel_id, sub.thread_ts, Message(text), f"approved:{sub.id}:{utc_now()}", team_id)
 
@@ -229,7 +229,7 @@ class ApprovalSteps(WorkspaceSteps):
             return "This request was already decided."
         self.s.repo.delete_photo(sub.id)
         log.info("event=denied submission=%s approver=%s", sub.id, approver)
-        self._close_request(sub, f":no_entry: denied by <@{approver}>: “{messages.escape(reason)}”")
+        self.close_request(sub, f":no_entry: denied by <@{approver}>: “{messages.escape(reason)}”")
         return None
 
     # --- lapsing -----------------------------------------------------------------------------
@@ -244,5 +244,5 @@ class ApprovalSteps(WorkspaceSteps):
         if not self.s.repo.transition(sub.id, ["awaiting_approval"], "ready", audit=lapsed):
             return
         log.info("event=approval_lapsed submission=%s", sub.id)
-        self._close_request(sub, ":hourglass: lapsed: nobody answered within 7 days")
+        self.close_request(sub, ":hourglass: lapsed: nobody answered within 7 days")
         self._back_to_draft(sub, messages.lapsed_thread_text(), "lapsed")

@@ -138,6 +138,9 @@ class WorkflowBase:
         """The App Home's admin sections for this person (PolicySteps: admins only)."""
         return None
 
+    def close_request(self, sub: Submission, decision: str) -> None:
+        """Show a decision on the approvers' message of `sub` (ApprovalSteps does it)."""
+
     def pass_policy(self, sub: Submission) -> bool:
         """Whether the workspace's policy lets `sub` be created now (ApprovalSteps decides)."""
         return True

@@ -32,6 +32,7 @@ from .output import SlackOutput
 log = logging.getLogger(__name__)
 
 DRAFT = ("ready",)
+CANCELLABLE = ("ready", "awaiting_approval")  # a request waiting for approval can be withdrawn
 
 
 class CreationSteps(SlackOutput):
@@ -256,14 +257,16 @@ class CreationSteps(SlackOutput):
         if sub is None or sub.user_id != user_id or (team_id is not None and sub.team_id != team_id):
             return "Only the person who uploaded this photo can cancel it."
         note = show_message.spec(sub.id, sub.team_id, messages.cancelled_message(), "cancelled")
-        if not self.s.repo.transition(sub.id, DRAFT, "cancelled", finished_at=utc_now(), then=[note]):
-            return None
+        if not self.s.repo.transition(sub.id, CANCELLABLE, "cancelled", finished_at=utc_now(), then=[note]):
+            return None  # (an approval that got there first wins: the replica is being made)
         self.s.repo.delete_photo(sub.id)
+        if sub.status == "awaiting_approval":
+            self.close_request(sub, ":leftwards_arrow_with_hook: withdrawn by the requester")
         return None
 
     def cancel_drafts(self, team_id: str, user_id: str) -> int:
         count = 0
         for sub in self.s.repo.for_user(team_id, user_id, limit=100):
-            if sub.status in DRAFT and self.request_cancel(sub.id, user_id) is None:
+            if sub.status in CANCELLABLE and self.request_cancel(sub.id, user_id) is None:
                 count += 1
         return count

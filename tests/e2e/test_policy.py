@@ -234,6 +234,17 @@ def test_approvals_approved_denied_lapsed_and_never_ones_own(
     assert status_of(database_url, carol_sid) == "ready"
     assert "lapsed" in wait_for(lambda: updates_of(fake_slack, carol_request["ts"]), 20)[-1]["text"]
 
+    # --- a request can be withdrawn while it waits ------------------------------------------
+    withdrawn_photo, withdrawn_ts, withdrawn_sid = people.ask(ALICE)
+    withdrawn_request = request_in_channel(withdrawn_sid)
+    wait_for(lambda: any(block_of(u, "awaiting_actions") for u in updates_of(fake_slack, withdrawn_ts)), 20)
+    bot.click("cancel_draft", withdrawn_sid, withdrawn_ts, user=BOB)  # not his: nothing happens
+    bot.click("cancel_draft", withdrawn_sid, withdrawn_ts, user=ALICE)
+    wait_for(lambda: status_of(database_url, withdrawn_sid) == "cancelled", 20)
+    assert "withdrawn" in wait_for(lambda: updates_of(fake_slack, withdrawn_request["ts"]), 20)[-1]["text"]
+    bot.click("approve_request", withdrawn_sid, withdrawn_request["ts"], user=ADMIN2)  # too late: nothing made
+    wait_for(lambda: any("already decided" in t for t in fake_slack.texts("chat.postEphemeral")), 20)
+
     # --- Alice's training fails and she deletes the replica ----------------------------------
     alice_replica = str(Repository(database_url).get(alice_sid).replica_id)  # type: ignore[union-attr]
     fake_tavus.finish(alice_replica, "error", "the face was not visible enough")
@@ -281,7 +292,7 @@ def test_approvals_approved_denied_lapsed_and_never_ones_own(
     denial = next(e for e in trail if e["action"] == "denied")
     assert json.loads(denial["details"])["reason"] == reason
     actions = [e["action"] for e in trail]
-    assert actions.count("approval_requested") == 4 and actions.count("approval_lapsed") == 1
+    assert actions.count("approval_requested") == 5 and actions.count("approval_lapsed") == 1
     assert [e["actor"] for e in trail if e["action"] == "replica_created"] == [ALICE]
     by_action = {e["action"]: e for e in trail}
     assert by_action["training_failed"]["subject"] == alice_replica
