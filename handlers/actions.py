@@ -12,6 +12,8 @@ from bot import messages
 from bot.jobs.kinds import approve_request, delete_replica, export_audit, refresh_home
 from bot.workflow import Workflow
 
+from .payloads import team_of
+
 log = logging.getLogger(__name__)
 
 
@@ -41,11 +43,7 @@ def _channel(body: dict[str, Any]) -> str:
 def tell_clicker(workflow: Workflow, body: dict[str, Any], text: str) -> None:
     """An ephemeral answer to the person who clicked, sent by a worker."""
     thread_ts = (body.get("message") or {}).get("thread_ts")
-    workflow.tell(_team(body), _channel(body), body["user"]["id"], text, thread_ts)
-
-
-def _team(body: dict[str, Any]) -> str:
-    return str((body.get("team") or {}).get("id") or body["user"].get("team_id") or "")
+    workflow.tell(team_of(body), _channel(body), body["user"]["id"], text, thread_ts)
 
 
 def register(app: App, workflow: Workflow) -> None:
@@ -55,7 +53,7 @@ def register(app: App, workflow: Workflow) -> None:
     def on_create(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         reply = workflow.request_create(
-            str(action.get("value")), body["user"]["id"], chosen_voice(body), chosen_autofix(body), _team(body)
+            str(action.get("value")), body["user"]["id"], chosen_voice(body), chosen_autofix(body), team_of(body)
         )
         if reply:
             tell_clicker(workflow, body, reply)
@@ -65,14 +63,14 @@ def register(app: App, workflow: Workflow) -> None:
     def on_version(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         version = "fixed" if action.get("action_id") == messages.ACTION_USE_FIXED else "original"
-        reply = workflow.choose_version(str(action.get("value")), body["user"]["id"], version, _team(body))
+        reply = workflow.choose_version(str(action.get("value")), body["user"]["id"], version, team_of(body))
         if reply:
             tell_clicker(workflow, body, reply)
 
     @app.action(messages.ACTION_CANCEL)
     def on_cancel(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        reply = workflow.request_cancel(str(action.get("value")), body["user"]["id"], _team(body))
+        reply = workflow.request_cancel(str(action.get("value")), body["user"]["id"], team_of(body))
         if reply:
             tell_clicker(workflow, body, reply)
 
@@ -80,7 +78,7 @@ def register(app: App, workflow: Workflow) -> None:
     def on_edit_name(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         sub = workflow.s.repo.get(str(action.get("value")))
-        if sub is None or sub.user_id != body["user"]["id"] or sub.team_id != _team(body):
+        if sub is None or sub.user_id != body["user"]["id"] or sub.team_id != team_of(body):
             tell_clicker(workflow, body, "Only the person who uploaded this photo can rename it.")
             return
         modal = messages.name_modal(sub.id, sub.display_name)
@@ -91,53 +89,55 @@ def register(app: App, workflow: Workflow) -> None:
     def on_delete(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         thread_ts = (body.get("message") or {}).get("thread_ts")
-        spec = delete_replica.spec(_team(body), body["user"]["id"], str(action.get("value")), _channel(body), thread_ts)
+        spec = delete_replica.spec(
+            team_of(body), body["user"]["id"], str(action.get("value")), _channel(body), thread_ts
+        )
         workflow.enqueue(spec)
 
     @app.action(messages.ACTION_HOME_VOICE)
     def on_home_voice(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         chosen = str((action.get("selected_option") or {}).get("value") or "")
-        voice = workflow.voices_for(_team(body)).resolve(chosen)
+        voice = workflow.voices_for(team_of(body)).resolve(chosen)
         if voice:
-            workflow.s.repo.set_voice(_team(body), body["user"]["id"], voice)
-            workflow.enqueue(refresh_home.spec(_team(body), body["user"]["id"]))
+            workflow.s.repo.set_voice(team_of(body), body["user"]["id"], voice)
+            workflow.enqueue(refresh_home.spec(team_of(body), body["user"]["id"]))
 
     @app.action(messages.ACTION_OPEN_SETTINGS)
     def on_open_settings(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        team, user, trigger = _team(body), body["user"]["id"], body["trigger_id"]
+        team, user, trigger = team_of(body), body["user"]["id"], body["trigger_id"]
         # users.info (is this an admin?) and views.open both run off the request thread.
         workflow.in_modal_pool(lambda: workflow.open_key_modal(team, user, trigger))
 
     @app.action(messages.ACTION_REMOVE_TAVUS_KEY)
     def on_remove_key(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        team, user = _team(body), body["user"]["id"]
+        team, user = team_of(body), body["user"]["id"]
         workflow.in_modal_pool(lambda: workflow.remove_tavus_key(team, user))
 
     # --- the policy (admins; each step checks the admin again where it runs) ----------------
     @app.action(messages.ACTION_OPEN_POLICY)
     def on_open_policy(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        team, user, trigger = _team(body), body["user"]["id"], body["trigger_id"]
+        team, user, trigger = team_of(body), body["user"]["id"], body["trigger_id"]
         workflow.in_modal_pool(lambda: workflow.open_policy_modal(team, user, trigger))
 
     @app.action(messages.ACTION_EXPORT_AUDIT)
     def on_export_audit(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        workflow.enqueue(export_audit.spec(_team(body), body["user"]["id"]))
+        workflow.enqueue(export_audit.spec(team_of(body), body["user"]["id"]))
 
     @app.action(messages.ACTION_APPROVE)
     def on_approve(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        spec = approve_request.spec(_team(body), str(action.get("value")), body["user"]["id"], _channel(body))
+        spec = approve_request.spec(team_of(body), str(action.get("value")), body["user"]["id"], _channel(body))
         workflow.enqueue(spec)
 
     @app.action(messages.ACTION_DENY)
     def on_deny(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
-        team, user, trigger = _team(body), body["user"]["id"], body["trigger_id"]
+        team, user, trigger = team_of(body), body["user"]["id"], body["trigger_id"]
         submission_id, channel = str(action.get("value")), _channel(body)
 
         def open_reason() -> None:

@@ -10,9 +10,7 @@ from bot import messages
 from bot.workflow import Workflow
 from bot.workflow.policy import PolicyForm
 
-
-def _team(body: dict[str, Any]) -> str:
-    return str((body.get("team") or {}).get("id") or body["user"].get("team_id") or "")
+from .payloads import ack_view, team_of
 
 
 def _field(values: dict[str, Any], block: str) -> dict[str, Any]:
@@ -41,39 +39,23 @@ def register(app: App, workflow: Workflow) -> None:
     def on_name(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = view["state"]["values"]
         name = str(values[messages.BLOCK_NAME_INPUT][messages.ACTION_NAME_INPUT].get("value") or "")
-        team = _team(body)
-        problem = workflow.rename_draft(str(view.get("private_metadata")), body["user"]["id"], name, team)
-        if problem:
-            ack(response_action="errors", errors={messages.BLOCK_NAME_INPUT: f"That name won't work: {problem}."})
-            return
-        ack()
+        problem = workflow.rename_draft(str(view.get("private_metadata")), body["user"]["id"], name, team_of(body))
+        ack_view(ack, {messages.BLOCK_NAME_INPUT: f"That name won't work: {problem}."} if problem else None)
 
     @app.view(messages.VIEW_TAVUS_KEY)
     def on_tavus_key(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = view["state"]["values"]
         key = str(values.get(messages.BLOCK_TAVUS_KEY, {}).get(messages.ACTION_TAVUS_KEY_INPUT, {}).get("value") or "")
-        team = _team(body)
-        errors = workflow.save_settings(team, body["user"]["id"], key)  # checks the admin again
-        if errors:
-            ack(response_action="errors", errors=errors)
-            return
-        ack()
+        ack_view(ack, workflow.save_settings(team_of(body), body["user"]["id"], key))  # checks the admin again
 
     @app.view(messages.VIEW_POLICY)
     def on_policy(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         form = policy_form(view["state"]["values"])
-        errors = workflow.save_policy(_team(body), body["user"]["id"], form)  # checks the admin again
-        if errors:
-            ack(response_action="errors", errors=errors)
-            return
-        ack()
+        ack_view(ack, workflow.save_policy(team_of(body), body["user"]["id"], form))  # checks the admin again
 
     @app.view(messages.VIEW_DENY)
     def on_deny(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         reason = str(_field(view["state"]["values"], messages.BLOCK_DENY_REASON).get("value") or "")
         submission_id = str(view.get("private_metadata"))
-        problem = workflow.deny(_team(body), submission_id, body["user"]["id"], reason)  # checks the admin again
-        if problem:
-            ack(response_action="errors", errors={messages.BLOCK_DENY_REASON: problem})
-            return
-        ack()
+        problem = workflow.deny(team_of(body), submission_id, body["user"]["id"], reason)  # checks the admin again
+        ack_view(ack, {messages.BLOCK_DENY_REASON: problem} if problem else None)

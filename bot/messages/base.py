@@ -59,5 +59,23 @@ def section(text: str, block_id: str | None = None) -> dict[str, Any]:
     return block
 
 
+def modal(
+    callback_id: str, title: str, blocks: list[dict[str, Any]], submit: str = "Save", metadata: str | None = None
+) -> dict[str, Any]:
+    """A modal view with Slack's submit and Cancel buttons (`metadata`: its private_metadata)."""
+    view: dict[str, Any] = {"type": "modal", "callback_id": callback_id}
+    if metadata is not None:
+        view["private_metadata"] = metadata
+    view.update(
+        {
+            "title": {"type": "plain_text", "text": title},
+            "submit": {"type": "plain_text", "text": submit},
+            "close": {"type": "plain_text", "text": "Cancel"},
+            "blocks": blocks,
+        }
+    )
+    return view
+
+
 def context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:MAX_SECTION_TEXT]}]}

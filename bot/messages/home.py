@@ -11,6 +11,7 @@ from .base import (
     MAX_BLOCKS_VIEW,
     VIEW_NAME,
     escape,
+    modal,
     section,
 )
 from .commands import PHOTO_RULES, help_text, status_line
@@ -58,19 +59,10 @@ def name_modal(submission_id: str, current: str | None) -> dict[str, Any]:
     }
     if current:
         element["initial_value"] = current[:60]
-    return {
-        "type": "modal",
-        "callback_id": VIEW_NAME,
-        "private_metadata": submission_id,
-        "title": {"type": "plain_text", "text": "Replica name"},
-        "submit": {"type": "plain_text", "text": "Save"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": BLOCK_NAME_INPUT,
-                "label": {"type": "plain_text", "text": "What should Tavus call this replica?"},
-                "element": element,
-            }
-        ],
+    name = {
+        "type": "input",
+        "block_id": BLOCK_NAME_INPUT,
+        "label": {"type": "plain_text", "text": "What should Tavus call this replica?"},
+        "element": element,
     }
+    return modal(VIEW_NAME, "Replica name", [name], metadata=submission_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import ACTION_CANCEL, Message, context, escape, section
+from .base import ACTION_CANCEL, Message, context, escape, modal, section
 
 __all__ = [
     "ACTION_APPROVE",
@@ -173,28 +173,19 @@ def approval_decided_message(
 
 
 def deny_modal(submission_id: str) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": VIEW_DENY,
-        "private_metadata": submission_id,
-        "title": {"type": "plain_text", "text": "Deny the request"},
-        "submit": {"type": "plain_text", "text": "Deny"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": BLOCK_DENY_REASON,
-                "label": {"type": "plain_text", "text": "Reason (the requester sees it)"},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": POLICY_INPUT,
-                    "multiline": True,
-                    "min_length": 3,
-                    "max_length": 500,
-                },
-            }
-        ],
+    reason = {
+        "type": "input",
+        "block_id": BLOCK_DENY_REASON,
+        "label": {"type": "plain_text", "text": "Reason (the requester sees it)"},
+        "element": {
+            "type": "plain_text_input",
+            "action_id": POLICY_INPUT,
+            "multiline": True,
+            "min_length": 3,
+            "max_length": 500,
+        },
     }
+    return modal(VIEW_DENY, "Deny the request", [reason], submit="Deny", metadata=submission_id)
 
 
 # --- the admins' App Home section -----------------------------------------------------------
@@ -332,11 +323,4 @@ def policy_modal(policy: dict[str, Any], admins: list[str], groups: list[tuple[s
             "Besides Slack's workspace admins and owners, these people may change settings and approve.",
         ),
     ]
-    return {
-        "type": "modal",
-        "callback_id": VIEW_POLICY,
-        "title": {"type": "plain_text", "text": "Replica policy"},
-        "submit": {"type": "plain_text", "text": "Save"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": blocks,
-    }
+    return modal(VIEW_POLICY, "Replica policy", blocks)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import escape, section
+from .base import escape, modal, section
 
 __all__ = [
     "ACTION_OPEN_SETTINGS",
@@ -74,27 +74,19 @@ def tavus_key_modal(shown: str | None) -> dict[str, Any]:
         if shown
         else "Find it in the Tavus portal under API keys."
     )
-    return {
-        "type": "modal",
-        "callback_id": VIEW_TAVUS_KEY,
-        "title": {"type": "plain_text", "text": "Workspace settings"},
-        "submit": {"type": "plain_text", "text": "Save"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            section(
-                "Paste this workspace's Tavus API key. I try it against Tavus before saving it; "
-                "it is stored encrypted and shown back only as its last four characters."
-            ),
-            {
-                "type": "input",
-                "block_id": BLOCK_TAVUS_KEY,
-                "label": {"type": "plain_text", "text": "Tavus API key"},
-                "hint": {"type": "plain_text", "text": hint},
-                "optional": bool(shown),
-                "element": {"type": "plain_text_input", "action_id": ACTION_TAVUS_KEY_INPUT, "max_length": 200},
-            },
-        ],
+    key = {
+        "type": "input",
+        "block_id": BLOCK_TAVUS_KEY,
+        "label": {"type": "plain_text", "text": "Tavus API key"},
+        "hint": {"type": "plain_text", "text": hint},
+        "optional": bool(shown),
+        "element": {"type": "plain_text_input", "action_id": ACTION_TAVUS_KEY_INPUT, "max_length": 200},
     }
+    intro = section(
+        "Paste this workspace's Tavus API key. I try it against Tavus before saving it; "
+        "it is stored encrypted and shown back only as its last four characters."
+    )
+    return modal(VIEW_TAVUS_KEY, "Workspace settings", [intro, key])
 
 
 def tavus_key_saved_text(shown: str) -> str:
