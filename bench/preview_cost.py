@@ -14,11 +14,9 @@ import numpy as np
 from PIL import Image, ImageEnhance
 
 from bench.common import median_ms, table
-from bot.photo import check_photo, normalize_for_rehost, normalize_with_version
+from bot.photo import check_photo, normalize_for_rehost
 from bot.photo.analysis import default_analyzer
-from bot.photo.checks import recheck_photo
-from bot.preview import apply_fix, offer_fix, preview_image, preview_jpeg
-from bot.preview.annotate import side_by_side
+from bot.preview import annotated, offer_fix, preview_jpeg, rehost_copies
 from tests.photos import build
 
 
@@ -54,17 +52,16 @@ def run(quick: bool) -> str:
         check = median_ms(lambda d=data: check_photo(d), runs)
 
         def preview(r=report) -> bytes:
-            offer = offer_fix(r, recheck_photo) if r.codes() else None
-            image = preview_image(r)
+            offer = offer_fix(r)
+            image = annotated(r, offer.image if offer else None)
             assert image is not None
-            return preview_jpeg(side_by_side(image, offer.image) if offer else image)
+            return preview_jpeg(image)
 
-        offer = offer_fix(report, recheck_photo) if report.codes() else None
+        offer = offer_fix(report)
         preview_ms = median_ms(preview, runs)
         rehost = median_ms(lambda d=data: normalize_for_rehost(d), runs)
         if offer is not None:
-            both = partial(normalize_with_version, data, partial(apply_fix, fix=offer.fix), offer.fix.crop is not None)
-            versions = median_ms(both, runs)
+            versions = median_ms(partial(rehost_copies, data, offer.fix), runs)
             fixed = ", ".join(offer.fix.what)
         else:
             versions, fixed = rehost, "none offered"

@@ -38,28 +38,22 @@ def format_report(path: str, report: PhotoReport) -> str:
 def write_extras(data: bytes, report: PhotoReport, preview: str | None, fixed: str | None) -> list[str]:
     """`--preview` / `--fix`: the annotated image Slack would get, and the fixed photo when the
     bot can make one. Returns lines to print."""
-    from functools import partial
-
-    from .photo import normalize_with_version
-    from .photo.checks import recheck_photo
-    from .preview import apply_fix, offer_fix, preview_image
-    from .preview.annotate import side_by_side
+    from .preview import annotated, offer_fix, rehost_copies
 
     said: list[str] = []
-    offer = offer_fix(report, recheck_photo) if report.codes() else None
+    offer = offer_fix(report)
     if preview:
-        image = preview_image(report)
+        image = annotated(report, offer.image if offer else None)
         if image is None:
             said.append("  no preview: the file is not a photo I can read")
         else:
-            (side_by_side(image, offer.image) if offer else image).save(preview)
+            image.save(preview)
             said.append(f"  preview written to {preview}")
     if fixed:
         if offer is None:
             said.append("  no fix: nothing here is one I can fix myself (framing, a sideways photo, mild exposure)")
         else:
-            versions = normalize_with_version(data, partial(apply_fix, fix=offer.fix), offer.fix.crop is not None)
-            Path(fixed).write_bytes(versions[1])
+            Path(fixed).write_bytes(rehost_copies(data, offer.fix)[1])
             said.append(f"  fixed photo ({', '.join(offer.fix.what)}) written to {fixed}")
     return said
 

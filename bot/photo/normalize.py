@@ -40,12 +40,13 @@ def normalize_with_version(
         return _encode(img), _encode(transform(img))
     # The person's copy from the usual reduced decode; the crop from a full one (resampling
     # the whole 12 MP photo down would cost more than decoding it twice).
-    fixed = transform(_decoded(data, draft=False))
+    fixed = transform(upright_srgb(_decoded(data, draft=False)))
     _fit(fixed)  # (thumbnail only ever shrinks: a small crop stays as it is, never upscaled)
     return _encode(_rehost_image(data)), _encode(fixed)
 
 
 def _decoded(data: bytes, draft: bool = True) -> Image.Image:
+    """The still image as decoded (reduced with `draft`), not yet upright or sRGB."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         img = open_still(data).image
@@ -55,8 +56,6 @@ def _decoded(data: bytes, draft: bool = True) -> Image.Image:
             box = int(REHOST_LONG_EDGE * DRAFT_SHARE)
             img.draft("RGB", (box, box))
         img.load()
-    if not draft:
-        return upright_srgb(img)
     return img
 
 

@@ -103,6 +103,14 @@ def preview_image(report: PhotoReport, image: Image.Image | None = None) -> Imag
     return img
 
 
+def annotated(report: PhotoReport, fixed: Image.Image | None = None) -> Image.Image | None:
+    """What the thread shows: the annotated photo, and the fixed version beside it if any."""
+    image = preview_image(report)
+    if image is None or fixed is None:
+        return image
+    return side_by_side(image, fixed)
+
+
 def side_by_side(original: Image.Image, fixed: Image.Image) -> Image.Image:
     """The original's preview and the fixed version, same height, labelled."""
     height = max(original.height, 1)

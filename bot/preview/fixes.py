@@ -10,12 +10,15 @@ import io
 import json
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from functools import partial
 
 import numpy as np
 from PIL import Image
 
+from ..photo import normalize_with_version
 from ..photo import thresholds as t
+from ..photo.checks import recheck_photo
 from ..photo.findings import PhotoReport, Region
 from .frame import head_and_shoulders
 
@@ -60,7 +63,6 @@ class FixOffer:
     report: PhotoReport  # the checks run again on it
     width: int = 0  # of the fixed photo at full size
     height: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 def _face_brightness(image: Image.Image, face: Region) -> tuple[float, float]:
@@ -147,10 +149,10 @@ def apply_fix(image: Image.Image, fix: Fix) -> Image.Image:
     return out.convert("RGB")
 
 
-def offer_fix(report: PhotoReport, check: Callable[[bytes], PhotoReport]) -> FixOffer | None:
+def offer_fix(report: PhotoReport, check: Callable[[bytes], PhotoReport] = recheck_photo) -> FixOffer | None:
     """Propose, apply to the reduced decode, and check again: the offer only when the fixed
     version clears what the fix addresses and raises nothing new. `check` runs the checks
-    (all but the resolution one, which is judged on the full-size result instead). A photo
+    (by default all but the resolution one, judged on the full-size result instead). A photo
     turned upright gets one more round: its framing and light, fixed as for any photo."""
     fix = propose_fix(report)
     if fix is None or report.working is None or not report.width or not report.height:
@@ -170,6 +172,12 @@ def offer_fix(report: PhotoReport, check: Callable[[bytes], PhotoReport]) -> Fix
     if min(width, height) < MIN_FIXED_SIDE_PX:
         return None
     return FixOffer(fix, fixed, again, width, height)
+
+
+def rehost_copies(data: bytes, fix: Fix) -> tuple[bytes, bytes]:
+    """The person's photo and its fixed version as rehost JPEGs; a crop is taken from a full
+    decode (every pixel there is), a turn or levels from the same reduced one."""
+    return normalize_with_version(data, partial(apply_fix, fix=fix), full_resolution=fix.crop is not None)
 
 
 def _try(image: Image.Image, fix: Fix, check: Callable[[bytes], PhotoReport]) -> tuple[Image.Image, PhotoReport]:

@@ -22,10 +22,8 @@ from storage import Submission
 from .. import failpoints, messages
 from ..jobs.kinds import check_photo as check_job
 from ..messages import Message
-from ..photo import PhotoReport, check_photo, normalize_for_rehost, normalize_with_version
-from ..photo.checks import recheck_photo
-from ..preview import FixOffer, apply_fix, offer_fix, preview_image, preview_jpeg
-from ..preview.annotate import side_by_side
+from ..photo import PhotoReport, check_photo, normalize_for_rehost
+from ..preview import FixOffer, annotated, offer_fix, preview_jpeg, rehost_copies
 from ..slack_files import DownloadError
 from ..tavus import TavusError
 from ..tavus_verdict import verdict_from_answer
@@ -141,9 +139,7 @@ class IntakeSteps(SlackOutput):
         )
         offer = self._fix_offer(sub, report)
         if offer is not None:
-            normalized, fixed = normalize_with_version(
-                data, partial(apply_fix, fix=offer.fix), full_resolution=offer.fix.crop is not None
-            )
+            normalized, fixed = rehost_copies(data, offer.fix)
         else:
             normalized, fixed = (normalize_for_rehost(data) if report.ok else b""), None
         autofix = report.autofix_helps
@@ -189,10 +185,8 @@ class IntakeSteps(SlackOutput):
 
     def _fix_offer(self, sub: Submission, report: PhotoReport) -> FixOffer | None:
         """The fixed version the bot can offer, checked again (never raises: it is a bonus)."""
-        if not report.codes():
-            return None
         try:
-            return offer_fix(report, recheck_photo)
+            return offer_fix(report)
         except Exception:
             log.exception("event=fix_failed submission=%s", sub.id)
             return None
@@ -210,11 +204,9 @@ class IntakeSteps(SlackOutput):
         """The annotated preview in the photo's thread (and the fixed version beside it). A
         bonus: without files:write, or if Slack refuses, the text checklist stands alone."""
         try:
-            image = preview_image(report)
+            image = annotated(report, offer.image if offer else None)
             if image is None:
                 return
-            if offer is not None:
-                image = side_by_side(image, offer.image)
             self.slack_for(sub.team_id).files_upload_v2(
                 channel=sub.channel_id,
                 thread_ts=sub.thread_ts,
