@@ -72,6 +72,11 @@ class Submission:
         return cls(**{k: v for k, v in row.items() if k in SUBMISSION_FIELDS})
 
     @property
+    def offered_fix(self) -> dict[str, Any]:
+        """The stored fix offer: {"fix": …, "what": [...], "original_allowed": bool}, or {}."""
+        return json.loads(self.fix_json) if self.fix_json else {}
+
+    @property
     def check_result(self) -> dict[str, Any]:
         """The stored photo report: {"findings": [...], "passed": [...]}."""
         return json.loads(self.findings_json) if self.findings_json else {}

@@ -13,7 +13,7 @@ decision is checked where it is recorded: a crafted payload changes nothing.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from slack_sdk.errors import SlackApiError
 
@@ -71,16 +71,15 @@ class ApprovalSteps(WorkspaceSteps):
         return False
 
     def _approval_current(self, sub: Submission) -> bool:
-        if not sub.approved_at:
-            return False
-        age = datetime.now(UTC) - datetime.fromisoformat(sub.approved_at)
-        return age < timedelta(seconds=self.s.settings.approval_lapse_seconds)
+        return bool(sub.approved_at) and str(sub.approved_at) > seconds_ago(self.s.settings.approval_lapse_seconds)
 
-    def _refuse(self, sub: Submission, refusal: Refusal) -> None:
+    def _refuse(self, sub: Submission, refusal: Refusal, waiting_in: str = "submitting") -> None:
+        """Back to the draft with the reason in the thread (from `submitting`, or from a request
+        the approvers could not be asked about)."""
         details = {"requester": sub.user_id, "code": refusal.code, "reason": refusal.text}
         refused = AuditEvent(sub.team_id, "creation_refused", BOT, sub.id, details, sub.enterprise_id)
         if not self.s.repo.transition(
-            sub.id, ["submitting"], "ready", approved_by=None, approved_at=None, cleared_at=None, audit=refused
+            sub.id, [waiting_in], "ready", approved_by=None, approved_at=None, cleared_at=None, audit=refused
         ):
             return
         log.info("event=creation_refused submission=%s code=%s", sub.id, refusal.code)
@@ -128,14 +127,9 @@ class ApprovalSteps(WorkspaceSteps):
             log.warning("event=approvers_unreachable submission=%s error=%s", sub.id, error)
             reason = f"I could not post in the approvers channel <#{sub.approval_channel}> (Slack said `{error}`)"
             reason += "; an admin must invite me there"
-            self._undo_request(sub, reason)
+            self._refuse(sub, Refusal("approvers_unreachable", reason), waiting_in="awaiting_approval")
             return
         self.s.repo.update(sub.id, approval_ts=str(resp.get("ts")))
-
-    def _undo_request(self, sub: Submission, reason: str) -> None:
-        undone = AuditEvent(sub.team_id, "creation_refused", BOT, sub.id, {"requester": sub.user_id, "reason": reason})
-        if self.s.repo.transition(sub.id, ["awaiting_approval"], "ready", approval_channel=None, audit=undone):
-            self._back_to_draft(sub, messages.refused_text(reason), "refused")
 
     def _request_facts(self, sub: Submission) -> tuple[str, str, str, str | None]:
         """(voice, checklist outcome, photo SHA-256, replica name) for the approvers."""

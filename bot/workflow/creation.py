@@ -10,7 +10,6 @@ lost request — before creating again.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import replace
 from datetime import datetime
@@ -241,7 +240,7 @@ class CreationSteps(SlackOutput):
         sub = self.s.repo.get(submission_id)
         if sub is None or sub.user_id != user_id or (team_id is not None and sub.team_id != team_id):
             return "Only the person who uploaded this photo can choose its version."
-        if not sub.fix_json or not json.loads(sub.fix_json).get("original_allowed") or version == sub.version:
+        if not sub.offered_fix.get("original_allowed") or version == sub.version:
             return None  # nothing to choose (or already chosen)
         sha = sub.fixed_sha256 if version == "fixed" else sub.original_sha256
         chosen = replace(sub, version=version, photo_sha256=sha)

@@ -11,7 +11,6 @@ process holding the scheduler lease delivers (poll cycles and maintenance).
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -63,8 +62,8 @@ class SlackOutput(WorkflowBase):
         """The draft's offer (checklist, voice, name, the consent button), drawn from what is stored."""
         stored = sub.check_result
         fix = None
-        if sub.fix_json and sub.version:
-            offered = json.loads(sub.fix_json)
+        offered = sub.offered_fix
+        if offered and sub.version:
             fix = {"what": offered["what"], "version": sub.version, "original_allowed": offered["original_allowed"]}
         return messages.ready_message(
             sub.id,

@@ -284,6 +284,14 @@ def test_approvals_approved_denied_lapsed_and_never_ones_own(
     assert len(csv_files()) == 1 and shared[0]["channel_id"] == f"D{ADMIN}"
     rows = list(csv.DictReader(io.StringIO(shared[0]["data"].decode())))
 
+    # --- an approvers channel the bot was not invited to: the request comes back, said why ---
+    fake_slack.not_in.add("CCLOSED")
+    assert set_policy(bot, approval=True, channel="CCLOSED") is None
+    closed_photo, _, closed_sid = people.ask(BOB)
+    said = said_in(fake_slack, closed_photo, "Nothing was created")
+    assert "could not post in the approvers channel <#CCLOSED>" in said and "not_in_channel" in said
+    assert status_of(database_url, closed_sid) == "ready"
+
     # --- the trail: every decision with its actor; CSV (Slack) and CLI agree ------------------
     trail = audit_trail(bot, TEAM)
     assert [r["id"] for r in rows] == [str(e["id"]) for e in trail[: len(rows)]]
@@ -292,7 +300,7 @@ def test_approvals_approved_denied_lapsed_and_never_ones_own(
     denial = next(e for e in trail if e["action"] == "denied")
     assert json.loads(denial["details"])["reason"] == reason
     actions = [e["action"] for e in trail]
-    assert actions.count("approval_requested") == 5 and actions.count("approval_lapsed") == 1
+    assert actions.count("approval_requested") == 6 and actions.count("approval_lapsed") == 1
     assert [e["actor"] for e in trail if e["action"] == "replica_created"] == [ALICE]
     by_action = {e["action"]: e for e in trail}
     assert by_action["training_failed"]["subject"] == alice_replica
