@@ -25,6 +25,24 @@ def median_ms(
     return statistics.median(samples)
 
 
+def paired_ms(
+    first: Callable[[], object], second: Callable[[], object], repeat: int, warmup: int = 1
+) -> tuple[list[float], list[float]]:
+    """Milliseconds of `first` and `second` run alternately `repeat` times (wall time): the
+    i-th samples of both saw the machine in about the same state."""
+    for _ in range(warmup):
+        first()
+        second()
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(repeat):
+        for fn, samples in ((first, a), (second, b)):
+            started = time.perf_counter()
+            fn()
+            samples.append((time.perf_counter() - started) * 1000)
+    return a, b
+
+
 def table(headers: list[str], rows: list[list[object]]) -> str:
     cells = [headers, *[[str(c) for c in row] for row in rows]]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]

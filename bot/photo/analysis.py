@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -84,13 +84,22 @@ class Analysis:
     faces: list[Face] = field(default_factory=list)  # best first
     landmarks: np.ndarray | None = None  # (468, 3) pixel x, y and relative depth, main face
     person_mask: np.ndarray | None = None  # float 0..1 over the whole image (256×256: index it relatively)
-    hands: list[Box] = field(default_factory=list)
     faceless_bodies: int = 0  # people beside the faces whose own face was not seen
     absence: Any = None  # without a face: what a closer look saw (absence.Absence)
+    found_hands: list[Box] = field(default_factory=list)
+    # Hands are still being found on another thread while the checks that do not need them run.
+    pending_hands: Future[list[Box]] | None = field(default=None, repr=False)
 
     @property
     def main_face(self) -> Face | None:
         return self.faces[0] if self.faces else None
+
+    @property
+    def hands(self) -> list[Box]:
+        """Boxes (relative) around each hand; waits for them if they are still being found."""
+        if self.pending_hands is not None:
+            self.found_hands, self.pending_hands = self.pending_hands.result(), None
+        return self.found_hands
 
 
 class Analyzer(Protocol):
@@ -115,7 +124,7 @@ class LiteRTAnalyzer:
         self._face_anchors = blaze.anchors(blaze.FACE_FULL_RANGE)
         self._palm_anchors = blaze.anchors(blaze.PALM)
         # The person mask, the hands and half the tiles do not depend on the rest: they are
-        # found on other threads while the faces are (a 12 MP photo's check uses both cores).
+        # found on a helper thread while the faces are (a 12 MP photo's check uses both cores).
         self._beside = ThreadPoolExecutor(max_workers=2, thread_name_prefix="analysis")
 
     # --- faces ------------------------------------------------------------------------
@@ -134,27 +143,44 @@ class LiteRTAnalyzer:
         found = blaze.decode(spec, self._face_anchors, out["Identity"], out["Identity_1"], min_score, rect)
         return [_face(d, size, offset) for d in found]
 
-    def find_faces(self, image: Image.Image) -> list[Face]:
+    def find_faces(self, image: Image.Image, lower_tiles: Future[list[Face]] | None = None) -> list[Face]:
         """Whole photo, then overlapping tiles (small and off-centre faces), merged.
 
         The detector sees a 192 px square, so a face that is small in the whole photo is
         found in a tile; a face cut by the edge is found once the photo gets a border.
+        `lower_tiles`: the two lower tiles' faces, already being found on another thread.
         """
         w, h = image.size
-        tw, th = w * TILE_SHARE, h * TILE_SHARE
-        tiles = [
-            blaze.letterbox_rect(tw, th, tx, ty) for tx, ty in ((0, 0), (w - tw, 0), (0, h - th), (w - tw, h - th))
-        ]
-        elsewhere = self._beside.submit(lambda: [f for r in tiles[2:] for f in self.detect(image, r, (w, h))])
+        if lower_tiles is None:
+            (lower_tiles,) = self._in_turn(lambda: self._lower_tiles(image))
         faces = self.detect(image, blaze.letterbox_rect(w, h), (w, h))
-        for rect in tiles[:2]:
+        for rect in _tiles(w, h)[:2]:
             faces += self.detect(image, rect, (w, h))
-        faces += elsewhere.result()
+        faces += lower_tiles.result()
         if not [f for f in faces if f.score >= FACE_MIN_SCORE]:
             bw, bh = int(w * BORDER_SHARE), int(h * BORDER_SHARE)
             padded = Image.fromarray(np.pad(np.asarray(image), ((bh, bh), (bw, bw), (0, 0)), mode="edge"))
             faces += self.detect(padded, blaze.letterbox_rect(*padded.size), (w, h), (bw, bh))
         return merge_faces([f for f in faces if f.score >= FACE_MIN_SCORE])
+
+    def _lower_tiles(self, image: Image.Image) -> list[Face]:
+        return [f for rect in _tiles(*image.size)[2:] for f in self.detect(image, rect, image.size)]
+
+    def _in_turn(self, *steps: Callable[[], Any]) -> list[Future[Any]]:
+        """Run `steps` one after another on one helper thread; a future for each result.
+        (One helper per photo: with the calling thread that keeps a check on two cores.)"""
+        futures: list[Future[Any]] = [Future() for _ in steps]
+
+        def run() -> None:
+            for future, step in zip(futures, steps, strict=True):
+                if future.set_running_or_notify_cancel():
+                    try:
+                        future.set_result(step())
+                    except BaseException as exc:  # handed to whoever waits for the result
+                        future.set_exception(exc)
+
+        self._beside.submit(run)
+        return futures
 
     def mesh(self, image: Image.Image, face: Face) -> np.ndarray | None:
         """Face-mesh landmarks (pixels of `image`) for `face`, or None when the mesh model
@@ -230,9 +256,13 @@ class LiteRTAnalyzer:
         if min(w, h) < MIN_INPUT_PX:
             return result
         image = Image.fromarray(np.ascontiguousarray(rgb[:, :, :3]))
-        body = self._beside.submit(lambda: (self.segment(image), self.hands(image)))
+        # The helper thread: the lower tiles (the faces wait for them first), the person
+        # mask (the people check, early), then hands (only the last check needs them).
+        lower_tiles, mask, hands = self._in_turn(
+            lambda: self._lower_tiles(image), lambda: self.segment(image), lambda: self.hands(image)
+        )
         confirmed: list[Face] = []
-        for face in self.find_faces(image):
+        for face in self.find_faces(image, lower_tiles):
             # A weaker detection counts only if the face mesh also finds a face there.
             landmarks = self.mesh(image, face)
             if landmarks is not None or face.score >= FACE_SURE_SCORE:
@@ -242,7 +272,7 @@ class LiteRTAnalyzer:
         if not confirmed:
             from .absence import look_again  # (absence builds on this module)
 
-            absence = look_again(self, image, body.result, larger or (lambda: None))
+            absence = look_again(self, image, lambda: (mask.result(), hands.result()), larger or (lambda: None))
             found = [f for f in absence.small if f.box.w >= FACE_WIDTH_MIN]
             if not found:  # a face too small, or none: the checks say why
                 result.absence = absence
@@ -250,8 +280,14 @@ class LiteRTAnalyzer:
             confirmed, result.landmarks = found, self.mesh(image, found[0])  # a face after all
         result.faces = confirmed
         result.faceless_bodies = self._bodies_beside(image, result.faces)
-        result.person_mask, result.hands = body.result()
+        result.person_mask, result.pending_hands = mask.result(), hands
         return result
+
+
+def _tiles(w: int, h: int) -> list[blaze.Rect]:
+    """Four overlapping corner tiles, upper two first."""
+    tw, th = w * TILE_SHARE, h * TILE_SHARE
+    return [blaze.letterbox_rect(tw, th, tx, ty) for tx, ty in ((0, 0), (w - tw, 0), (0, h - th), (w - tw, h - th))]
 
 
 def _face(d: blaze.Detection, size: tuple[int, int], offset: tuple[int, int]) -> Face:

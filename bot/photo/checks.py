@@ -105,12 +105,12 @@ def check_photo(
     if face_checks and min(photo.working.size) >= MIN_ANALYSIS_SIDE_PX:
         larger = _larger_decode(data, photo) if max(photo.width, photo.height) > photo.working.width * 1.5 else None
         analysis = (analyzer or default_analyzer()).analyze(np.asarray(photo.working), larger)
-        report.marks = marks_of(analysis)
         context = FaceContext(photo.working, analysis)
         for name, face_check in face_checks:
             _record(report, name, face_check(context))
             if name == "face" and not analysis.faces:
                 break  # nothing else can be judged without a face
+        report.marks = marks_of(analysis)  # (after the checks: the hands may still be on their way)
     report.findings.sort(key=lambda f: _SEVERITY_ORDER[f.severity])
     report.findings.append(REMINDERS)
     report.timing_ms = (time.perf_counter() - started) * 1000

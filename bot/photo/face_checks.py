@@ -367,8 +367,9 @@ def check_face_covered(ctx: FaceContext) -> list[Finding]:
     mouth = float(face.region(fr.MOUTH_CHIN).std()) / brightness
     cheeks = max(float(face.region(box).std()) for box in (fr.LEFT_CHEEK, fr.RIGHT_CHEEK)) / brightness
     texture = min(mouth, cheeks * t.LOWER_FACE_TEXTURE_MIN / t.CHEEK_TEXTURE_MIN)
-    hand = max((main.box.overlap(h) for h in ctx.analysis.hands), default=0.0)
     cover, sure = _lower_face_cover(ctx, face)
+    # (last: the hands may still be being found on the analysis' helper thread)
+    hand = max((main.box.overlap(h) for h in ctx.analysis.hands), default=0.0)
     measured = f"lower-face texture {texture:.2f}, hand overlap {_pct(hand)}"
     threshold = f"texture ≥ {t.LOWER_FACE_TEXTURE_MIN:.2f}, hand overlap < {_pct(t.HAND_OVER_FACE_MIN)}, skin colour"
     if hand >= t.HAND_OVER_FACE_SURE or sure:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 from PIL import Image
@@ -75,3 +76,40 @@ def test_the_bundled_models_find_a_real_face_its_mesh_and_the_person() -> None:
     from skimage import data
 
     assert default_analyzer().analyze(data.chelsea()).faces == []
+
+
+def test_helper_steps_run_in_order_on_one_thread_and_hand_back_their_errors() -> None:
+    from bot.photo.analysis import default_analyzer
+
+    seen: list[tuple[str, str]] = []
+
+    def step(name: str) -> str:
+        seen.append((name, threading.current_thread().name))
+        if name == "broken":
+            raise ValueError("step failed")
+        return name
+
+    first, broken, last = default_analyzer()._in_turn(
+        lambda: step("first"), lambda: step("broken"), lambda: step("last")
+    )
+    assert first.result(timeout=10) == "first" and last.result(timeout=10) == "last"
+    try:
+        broken.result(timeout=10)
+    except ValueError as exc:
+        assert str(exc) == "step failed"
+    else:
+        raise AssertionError("the step's error was lost")
+    assert [n for n, _ in seen] == ["first", "broken", "last"]
+    assert len({t for _, t in seen}) == 1 and seen[0][1] != threading.current_thread().name
+
+
+def test_hands_still_being_found_are_waited_for_when_read() -> None:
+    from concurrent.futures import Future
+
+    from bot.photo.analysis import Analysis, Box
+
+    pending: Future[list[Box]] = Future()
+    analysis = Analysis(width=10, height=10, pending_hands=pending)
+    threading.Timer(0.05, lambda: pending.set_result([Box(0.1, 0.2, 0.3, 0.4)])).start()
+    assert analysis.hands == [Box(0.1, 0.2, 0.3, 0.4)]
+    assert analysis.pending_hands is None and analysis.hands == [Box(0.1, 0.2, 0.3, 0.4)]
