@@ -10,7 +10,8 @@ driver's own, and the web role's acks are mostly this).
 Transactions are explicit on both engines: connections run in autocommit, a read is one
 statement, and a write is `BEGIN` (`BEGIN IMMEDIATE` on SQLite: the lock is taken up
 front, so two writers never deadlock upgrading) … `COMMIT`. SQLite runs in WAL (readers
-never wait for the writer) with a busy timeout, so several processes on one machine work.
+never wait for the writer) with a busy timeout, so several processes on one machine work;
+the writes a SQLite process has in line share one transaction (group_commit.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
+
+from .group_commit import GroupCommit
 
 BUSY_TIMEOUT_MS = 30_000
 ENQUEUED = "replica_bot_enqueued"  # Tx.info key: this transaction enqueued jobs
@@ -160,6 +163,13 @@ class Database:
         # PostgreSQL: a few at once, to overlap the network round trips.
         self._gate = Gate(4 if self.is_postgres else 1)
         self._begin = "BEGIN" if self.is_postgres else "BEGIN IMMEDIATE"
+        # A SQLite file's writers of a burst share one transaction (see group_commit.py);
+        # PostgreSQL runs several transactions at once, and ":memory:" has one connection.
+        self._grouped = (
+            None
+            if self.is_postgres or target == ":memory:"
+            else GroupCommit(self._gate, self.engine.raw_connection, lambda conn: Tx(conn, False))
+        )
 
     @property
     def dialect(self) -> str:
@@ -182,6 +192,12 @@ class Database:
     def write(self) -> Iterator[Tx]:
         """A transaction that may write; committed on success, rolled back on error.
         Job runners in this process are woken once a transaction that enqueued commits."""
+        if self._grouped is not None:
+            with self._grouped.write() as tx:
+                yield tx
+            if tx.info.get(ENQUEUED):
+                self.wakeup.notify()
+            return
         with self._connection() as conn:
             tx = Tx(conn, self.is_postgres)
             conn.cursor().execute(self._begin)
