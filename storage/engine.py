@@ -11,7 +11,7 @@ Transactions are explicit on both engines: connections run in autocommit, a read
 statement, and a write is `BEGIN` (`BEGIN IMMEDIATE` on SQLite: the lock is taken up
 front, so two writers never deadlock upgrading) … `COMMIT`. SQLite runs in WAL (readers
 never wait for the writer) with a busy timeout, so several processes on one machine work;
-the writes a SQLite process has in line share one transaction (group_commit.py).
+in a process that answers Slack, the writes in line share one transaction (group_commit.py).
 """
 
 from __future__ import annotations
@@ -163,13 +163,7 @@ class Database:
         # PostgreSQL: a few at once, to overlap the network round trips.
         self._gate = Gate(4 if self.is_postgres else 1)
         self._begin = "BEGIN" if self.is_postgres else "BEGIN IMMEDIATE"
-        # A SQLite file's writers of a burst share one transaction (see group_commit.py);
-        # PostgreSQL runs several transactions at once, and ":memory:" has one connection.
-        self._grouped = (
-            None
-            if self.is_postgres or target == ":memory:"
-            else GroupCommit(self._gate, self.engine.raw_connection, lambda conn: Tx(conn, False))
-        )
+        self._grouped: GroupCommit | None = None  # see group_writes()
 
     @property
     def dialect(self) -> str:
@@ -210,6 +204,15 @@ class Database:
             conn.cursor().execute("COMMIT")
         if tx.info.get(ENQUEUED):
             self.wakeup.notify()
+
+    def group_writes(self) -> None:
+        """From now on a SQLite file's writers in line share one transaction (group_commit.py).
+        For processes that answer Slack's requests, where a burst's writes queue behind each
+        other; a worker keeps one transaction per write (grouped, each photo thread waited
+        for the others' writes: 9 % fewer photos per minute). PostgreSQL runs several
+        transactions at once, and ":memory:" has one connection: both stay as they are."""
+        if not self.is_postgres and self.target != ":memory:" and self._grouped is None:
+            self._grouped = GroupCommit(self._gate, self.engine.raw_connection, lambda conn: Tx(conn, False))
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Tx]:

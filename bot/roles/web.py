@@ -79,6 +79,7 @@ class WebRole:
         self._stop: Callable[[], None] | None = None
 
     def start(self) -> WebRole:
+        self._db.group_writes()  # a burst's acks share commits (storage/group_commit.py)
         self._db.warm(HTTP_THREADS)
         if self._settings.socket_mode:
             self._start_socket_mode()

@@ -14,6 +14,7 @@ from storage.group_commit import CommitFailed
 
 def _database(tmp_path: Path) -> Database:
     db = Database(str(tmp_path / "group.db"))
+    db.group_writes()
     with db.write() as tx:
         tx.execute("CREATE TABLE parent (id TEXT PRIMARY KEY)")
         tx.execute(
@@ -117,3 +118,13 @@ def test_many_threads_writing_at_once_lose_nothing(tmp_path: Path) -> None:
         t.join(60)
     assert len(_names(db)) == 160
     assert grouped.commits - commits_before <= 160
+
+
+def test_only_a_sqlite_file_asked_for_it_groups_its_writes(tmp_path: Path) -> None:
+    file_db = Database(str(tmp_path / "plain.db"))
+    assert file_db._grouped is None  # a worker's database: one transaction per write
+    file_db.group_writes()
+    assert file_db._grouped is not None
+    memory = Database(":memory:")
+    memory.group_writes()
+    assert memory._grouped is None  # one shared connection: nothing to group
