@@ -186,12 +186,14 @@ class Database:
     def write(self) -> Iterator[Tx]:
         """A transaction that may write; committed on success, rolled back on error.
         Job runners in this process are woken once a transaction that enqueued commits."""
-        if self._grouped is not None:
-            with self._grouped.write() as tx:
-                yield tx
-            if tx.info.get(ENQUEUED):
-                self.wakeup.notify()
-            return
+        with self._grouped.write() if self._grouped is not None else self._own_transaction() as tx:
+            yield tx
+        if tx.info.get(ENQUEUED):
+            self.wakeup.notify()
+
+    @contextlib.contextmanager
+    def _own_transaction(self) -> Iterator[Tx]:
+        """BEGIN … COMMIT for this writer alone (ROLLBACK on error)."""
         with self._connection() as conn:
             tx = Tx(conn, self.is_postgres)
             conn.cursor().execute(self._begin)
@@ -202,8 +204,6 @@ class Database:
                     conn.cursor().execute("ROLLBACK")
                 raise
             conn.cursor().execute("COMMIT")
-        if tx.info.get(ENQUEUED):
-            self.wakeup.notify()
 
     def group_writes(self) -> None:
         """From now on a SQLite file's writers in line share one transaction (group_commit.py).
