@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -113,7 +114,9 @@ class Tx:
 
     def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         cursor = self.execute(sql, params)
-        names = [d[0] for d in cursor.description]
+        # Interned, the names match keyword parameters by identity: `Submission(**row)` with
+        # ~45 fields otherwise compares strings pairwise and costs several times more.
+        names = [sys.intern(d[0]) for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def first(self, sql: str, params: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:

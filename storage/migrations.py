@@ -241,6 +241,15 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "ALTER TABLE submissions ADD COLUMN fixed_sha256 TEXT",
         ],
     ),
+    (
+        "m008_recent_per_person",
+        [
+            # `/replica status` and App Home list a person's latest rows: with created_at in
+            # the index both engines read just those rows instead of sorting all of theirs.
+            "CREATE INDEX idx_submissions_user_recent ON submissions (team_id, user_id, created_at)",
+            "DROP INDEX idx_submissions_team_id_user_id",  # a prefix of the new one
+        ],
+    ),
 ]
 # sqlite-utils migration names (replica-bot before PostgreSQL) that m001 above contains.
 _LEGACY = {"m001_initial", "m002_resumable_intake_and_notices", "m003_names_and_deletion", "m004_home_seen"}

@@ -160,3 +160,29 @@ def test_a_database_from_the_sqlite_utils_era_is_adopted(tmp_path: Path) -> None
     repo = Repository(str(path))  # no "table submissions already exists"
     assert repo.get_voice("T", "U") == "ivy"
     assert repo.create_submission(sub("s1"))
+
+
+def test_a_persons_latest_rows_come_newest_first_without_a_sort(database_url: str, tmp_path: Path) -> None:
+    repo = Repository(database_url)
+    for i in range(25):
+        assert repo.create_submission(sub(f"s{i:02d}", file_id=f"F{i}", ts=f"{i}.1"))
+        with repo.db.write() as tx:  # a second apart, as photos sent one after another
+            tx.execute(
+                "UPDATE submissions SET created_at = :at WHERE id = :id",
+                {"at": f"2026-01-01T00:00:{i:02d}", "id": f"s{i:02d}"},
+            )
+    repo.create_submission(Submission(**{**vars(sub("other", "F99")), "user_id": "U2"}))
+    latest = repo.for_user("T", "U")
+    assert [s.id for s in latest] == [f"s{i:02d}" for i in range(24, 4, -1)]
+    if not repo.db.is_postgres:  # SQLite's plan is fixed by the schema; PostgreSQL's by statistics
+        import sqlite3
+
+        with sqlite3.connect(database_url) as raw:
+            plan = " ".join(
+                str(row[-1])
+                for row in raw.execute(
+                    "EXPLAIN QUERY PLAN SELECT id FROM submissions WHERE team_id = 'T' AND user_id = 'U' "
+                    "ORDER BY created_at DESC LIMIT 20"
+                )
+            )
+        assert "idx_submissions_user_recent" in plan and "TEMP B-TREE" not in plan, plan
