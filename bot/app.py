@@ -20,11 +20,12 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.token_rotation import TokenRotator
 
-from handlers import register_all
+from handlers import STORED_ACTIONS, STORED_EVENTS, register_all
 from storage import Repository
 from storage.jobs import JobStore
 
 from .config import Settings
+from .inbox import Door, Replay
 from .photo.analysis import default_analyzer
 from .rehost import PhotoRehost
 from .roles import ROLES, WebRole, WorkerRole
@@ -118,12 +119,14 @@ def build_workspaces(
     )
 
 
-def build_app(services: Services, workflow: Workflow) -> App:
+def build_app(services: Services, workflow: Workflow, *, stored: bool = False) -> App:
+    """Bolt's app with every listener. `stored=True`: the app a worker runs stored requests
+    through (bot/inbox/replay.py): no request verification (that was done at the door)."""
     # Listeners run on the request thread and return at once (slow parts become jobs), so
     # the answer goes out without Bolt's hop to another pool and its 10 ms polling for ack().
     settings = services.settings
     oauth = None
-    if settings.oauth:
+    if settings.oauth:  # the stored-request app too: its authorize rotates tokens with them
         assert services.workspaces.installations is not None
         oauth = OAuthSettings(
             client_id=settings.slack_client_id,
@@ -138,6 +141,7 @@ def build_app(services: Services, workflow: Workflow) -> App:
     app = App(
         client=services.slack,
         signing_secret=settings.slack_signing_secret or None,
+        request_verification_enabled=not stored,
         process_before_response=True,
         oauth_settings=oauth,
         # Given here too, Bolt's authorize (and its token rotation) uses our client, whose
@@ -161,8 +165,15 @@ def run(settings: Settings, role: str = "all") -> None:
     workflow = Workflow(services)
     # One process running both: jobs hold back while Slack requests are being answered.
     gauge = RequestGauge() if role == "all" else None
+    if role != "web":
+        services.replay = Replay(build_app(services, workflow, stored=True))
     worker = WorkerRole(workflow, role, gauge).start() if role != "web" else None
-    web = WebRole(build_app(services, workflow), settings, services.repo, gauge).start() if role != "worker" else None
+    web = None
+    if role != "worker":
+        door = None  # Socket Mode: every envelope is acked by Bolt's Socket Mode client
+        if not settings.socket_mode:
+            door = Door(services.jobs, settings.slack_signing_secret, STORED_EVENTS, STORED_ACTIONS)
+        web = WebRole(build_app(services, workflow), settings, services.repo, gauge, door).start()
     log.info("event=started role=%s database=%s", role, settings.database_label)
     stop = threading.Event()
 

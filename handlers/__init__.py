@@ -7,6 +7,10 @@ from slack_bolt import App, BoltContext, BoltResponse
 from bot.workflow import Workflow
 
 from . import actions, commands, events, views
+from .actions import STORED_ACTIONS
+from .events import STORED_EVENTS
+
+__all__ = ["STORED_ACTIONS", "STORED_EVENTS", "register_all"]
 
 
 def register_all(app: App, workflow: Workflow) -> None:

@@ -16,6 +16,22 @@ from .payloads import team_of
 
 log = logging.getLogger(__name__)
 
+# The clicks whose listeners only store and enqueue: the web role may answer them at the door
+# and let a worker run them (bot/inbox/). Not those that open a modal (a trigger_id lasts 3 s),
+# nor the menus that only ack.
+STORED_ACTIONS = frozenset(
+    {
+        messages.ACTION_CREATE,
+        messages.ACTION_USE_FIXED,
+        messages.ACTION_KEEP_MINE,
+        messages.ACTION_CANCEL,
+        messages.ACTION_DELETE,
+        messages.ACTION_HOME_VOICE,
+        messages.ACTION_EXPORT_AUDIT,
+        messages.ACTION_APPROVE,
+    }
+)
+
 
 def chosen_voice(body: dict[str, Any]) -> str | None:
     """The voice currently selected in the message's menu, if any."""

@@ -15,6 +15,9 @@ log = logging.getLogger(__name__)
 
 # Message subtypes that are our own edits or system notices, never a person's upload.
 _IGNORED_SUBTYPES = {"message_changed", "message_deleted", "bot_message", "channel_join"}
+# Every event listened to here only stores and enqueues: the web role may answer them at the
+# door and let a worker run them (bot/inbox/).
+STORED_EVENTS = frozenset({"message", "app_uninstalled", "tokens_revoked", "app_home_opened"})
 
 
 def register(app: App, workflow: Workflow) -> None:

@@ -4,11 +4,14 @@ HTTP mode serves Bolt's WSGI adapter under waitress on `$PORT` (`/slack/events`)
 `/healthz` that answers 200 only while the database answers, and Tavus's training
 callbacks (`/tavus/callback/<token>`, see bot/callbacks/); Socket Mode opens Slack's
 WebSocket with the app-level token instead. Nothing here downloads, decodes, or calls Tavus
-or S3: listeners write rows and jobs, and workers do the rest.
+or S3: listeners write rows and jobs, and workers do the rest. Events and most clicks do
+not even reach Bolt here: the door (bot/inbox/) verifies, stores and answers them, and a
+worker runs them through Bolt.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import threading
@@ -25,6 +28,8 @@ from storage.jobs import JobStore
 from ..callbacks import CALLBACK_PATH, handle_callback
 from ..callbacks.endpoint import MAX_BODY_BYTES
 from ..config import Settings
+from ..inbox import Door
+from ..inbox.door import MAX_STORED_BYTES
 from ..traffic import RequestGauge
 
 log = logging.getLogger(__name__)
@@ -33,9 +38,20 @@ HTTP_THREADS = 16
 
 
 def wsgi_app(
-    bolt_app: App, db: Database | None, gauge: RequestGauge | None = None, repo: Repository | None = None
+    bolt_app: App,
+    db: Database | None,
+    gauge: RequestGauge | None = None,
+    repo: Repository | None = None,
+    door: Door | None = None,
 ) -> Any:
     slack_handler = SlackRequestHandler(bolt_app, path="/slack/events")
+
+    def slack(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if door is not None and environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO") == "/slack/events":
+            answered = _at_the_door(door, environ, start_response)
+            if answered is not None:
+                return answered
+        return slack_handler(environ, start_response)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         path = str(environ.get("PATH_INFO") or "")
@@ -46,11 +62,38 @@ def wsgi_app(
         if path.startswith(CALLBACK_PATH) and repo is not None:
             return _tavus_callback(environ, start_response, repo, path[len(CALLBACK_PATH) :])
         if gauge is None:
-            return slack_handler(environ, start_response)
+            return slack(environ, start_response)
         with gauge.request():  # this process's jobs hold back until this is answered
-            return slack_handler(environ, start_response)
+            return slack(environ, start_response)
 
     return application
+
+
+def _at_the_door(door: Door, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    """Answer a request the door stores; otherwise None, with the body put back for Bolt."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    if length <= 0 or length > MAX_STORED_BYTES:
+        return None
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)
+    headers = {
+        "content-type": str(environ.get("CONTENT_TYPE") or ""),
+        "x-slack-request-timestamp": str(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP") or ""),
+        "x-slack-signature": str(environ.get("HTTP_X_SLACK_SIGNATURE") or ""),
+        "x-slack-retry-num": str(environ.get("HTTP_X_SLACK_RETRY_NUM") or ""),
+        "x-slack-retry-reason": str(environ.get("HTTP_X_SLACK_RETRY_REASON") or ""),
+    }
+    status = door.answer(body, headers)
+    if status is None:
+        return None
+    if status == 200:  # Slack reads no body here, as Bolt's empty ack
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+        return [b""]
+    start_response(f"{status} {HTTPStatus(status).phrase}", [("Content-Type", "application/json")])
+    return [b'{"error": "invalid request"}']
 
 
 def _tavus_callback(environ: dict[str, Any], start_response: Callable[..., Any], repo: Repository, token: str) -> Any:
@@ -70,8 +113,16 @@ def _tavus_callback(environ: dict[str, Any], start_response: Callable[..., Any],
 
 
 class WebRole:
-    def __init__(self, bolt_app: App, settings: Settings, repo: Repository, gauge: RequestGauge | None = None):
+    def __init__(
+        self,
+        bolt_app: App,
+        settings: Settings,
+        repo: Repository,
+        gauge: RequestGauge | None = None,
+        door: Door | None = None,
+    ):
         self._app = bolt_app
+        self._door = door
         self._settings = settings
         self._repo = repo
         self._db = repo.db
@@ -94,7 +145,7 @@ class WebRole:
     def _start_http(self) -> None:
         from waitress.server import create_server
 
-        app = wsgi_app(self._app, self._db, self._gauge, self._repo)
+        app = wsgi_app(self._app, self._db, self._gauge, self._repo, self._door)
         server = create_server(app, host="0.0.0.0", port=self._settings.port, threads=HTTP_THREADS, ident="replica-bot")
         threading.Thread(target=server.run, name="http", daemon=True).start()
         self._stop = server.close

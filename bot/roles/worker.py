@@ -16,12 +16,15 @@ from storage.leases import Leases
 from storage.notify import JobListener
 
 from ..jobs import KINDS, JobRunner
+from ..jobs.kinds import slack_request
 from ..jobs.schedule import Scheduler
 from ..poller import maintenance, poll_training, refresh_voice_catalogs
 from ..traffic import RequestGauge
 from ..workflow import Workflow
 
 log = logging.getLogger(__name__)
+
+REQUEST_THREADS = 2
 
 
 class WorkerRole:
@@ -36,6 +39,8 @@ class WorkerRole:
             lanes={
                 "photos": (("photos",), settings.worker_photo_threads),
                 "io": (("default",), settings.worker_io_threads),
+                # Slack requests stored by a web role (bot/inbox/): quick storage steps.
+                "requests": ((slack_request.QUEUE,), REQUEST_THREADS),
             },
             role=role,
             lease_seconds=settings.job_lease_seconds,
@@ -56,7 +61,7 @@ class WorkerRole:
 
     def start(self) -> WorkerRole:
         settings = self._flow.s.settings
-        self._flow.s.repo.db.warm(settings.worker_photo_threads + settings.worker_io_threads + 2)
+        self._flow.s.repo.db.warm(settings.worker_photo_threads + settings.worker_io_threads + REQUEST_THREADS + 2)
         # Photos accepted before jobs existed, or by a version that lost them, get their jobs.
         threading.Thread(target=self._flow.guarded, args=(self._flow.resume_intake,), daemon=True).start()
         if self._listener is not None:

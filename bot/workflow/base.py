@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk import WebClient
 
@@ -46,6 +47,8 @@ class Services:
     # Per workspace: Slack token, Tavus key and voices (by default the single-token mode's:
     # the clients above for every workspace).
     workspaces: Workspaces = None  # type: ignore[assignment]
+    # Runs a Slack request the web role stored (bot/inbox/); set where Bolt's app is built.
+    replay: Callable[[Mapping[str, Any]], int] | None = None
 
     def __post_init__(self) -> None:
         if self.workspaces is None:

@@ -20,6 +20,7 @@ from . import (
     refresh_home,
     show_message,
     slack_call,
+    slack_request,
 )
 
 KINDS: dict[str, Callable[[Any, Job], None]] = {
@@ -37,9 +38,10 @@ KINDS: dict[str, Callable[[Any, Job], None]] = {
         refresh_home,
         show_message,
         slack_call,
+        slack_request,
     )
 }
-QUEUES = ("photos", "default")
+QUEUES = ("photos", "default", slack_request.QUEUE)
 
 __all__ = [
     "KINDS",
@@ -55,4 +57,5 @@ __all__ = [
     "refresh_home",
     "show_message",
     "slack_call",
+    "slack_request",
 ]

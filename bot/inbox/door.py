@@ -1,0 +1,110 @@
+"""The door: which requests are stored and answered at once, and the storing itself.
+
+Recorded before acknowledged still holds: the 200 goes out after the commit that holds the
+request (a grouped commit on SQLite, storage/group_commit.py). Slack retries an event it got
+no 200 for; a retry while the first copy still waits is the same job (its key is the
+event id), and one that comes later is dropped by the listener's own event-id record.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import parse_qs
+
+from slack_sdk.signature import SignatureVerifier
+
+from storage.jobs import JobStore
+
+from ..jobs.kinds import slack_request
+
+log = logging.getLogger(__name__)
+
+# Slack's bodies are a few KB; anything larger is left to Bolt as it arrives.
+MAX_STORED_BYTES = 256 * 1024
+# An event gets as many tries as Slack itself would give it; a click is not retried by
+# Slack either (the listener's own steps are compare-and-set, but its replies are not).
+EVENT_ATTEMPTS = 3
+ACTION_ATTEMPTS = 1
+
+
+@dataclass(frozen=True)
+class Deferral:
+    """How a request that may wait is stored."""
+
+    what: str  # "event:<type>" or "action:<action_id>", for the logs
+    dedupe_key: str | None
+    max_attempts: int
+
+
+def deferral(body: str, content_type: str, events: frozenset[str], actions: frozenset[str]) -> Deferral | None:
+    """Whether this request may be answered now and run later (pure): an event of a type in
+    `events`, or a click on a button or menu in `actions`. Anything else, or anything not
+    shaped as Slack sends it, is None: Bolt handles it (and answers it) as it arrives."""
+    if content_type.startswith("application/json"):
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            return None
+        event = doc.get("event") if isinstance(doc, dict) and doc.get("type") == "event_callback" else None
+        if not isinstance(event, dict) or event.get("type") not in events:
+            return None
+        event_id = doc.get("event_id")
+        key = f"slack-event:{event_id}" if isinstance(event_id, str) and event_id else None
+        return Deferral(f"event:{event['type']}", key, EVENT_ATTEMPTS)
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        payloads = parse_qs(body).get("payload") or []
+        try:
+            doc = json.loads(payloads[0]) if len(payloads) == 1 else None
+        except ValueError:
+            return None
+        if not isinstance(doc, dict) or doc.get("type") != "block_actions":
+            return None
+        clicked = doc.get("actions")
+        if not isinstance(clicked, list) or not clicked:
+            return None
+        ids = [a.get("action_id") if isinstance(a, dict) else None for a in clicked]
+        if not all(i in actions for i in ids):
+            return None
+        return Deferral(f"action:{ids[0]}", None, ACTION_ATTEMPTS)
+    return None
+
+
+class Door:
+    """Verifies, stores and answers the requests `deferral` picks; None for the others."""
+
+    def __init__(self, jobs: JobStore, signing_secret: str, events: frozenset[str], actions: frozenset[str]):
+        self._jobs = jobs
+        self._verifier = SignatureVerifier(signing_secret)
+        self._events = events
+        self._actions = actions
+
+    def answer(self, body: bytes, headers: Mapping[str, str]) -> int | None:
+        """The HTTP status to answer with, once the request is stored (200) or refused (401);
+        None when Bolt should handle it. `headers` are lower-case."""
+        if len(body) > MAX_STORED_BYTES:
+            return None
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        content_type = headers.get("content-type", "")
+        chosen = deferral(text, content_type, self._events, self._actions)
+        if chosen is None:
+            return None
+        timestamp = headers.get("x-slack-request-timestamp", "")
+        if not self._verifier.is_valid(body, timestamp, headers.get("x-slack-signature", "")):
+            log.warning("event=request_refused reason=signature what=%s", chosen.what)
+            return 401
+        spec = slack_request.spec(
+            text,
+            content_type,
+            retry_num=headers.get("x-slack-retry-num"),
+            retry_reason=headers.get("x-slack-retry-reason"),
+            dedupe_key=chosen.dedupe_key,
+            max_attempts=chosen.max_attempts,
+        )
+        self._jobs.enqueue(spec)  # False: the same event already waits; answered alike
+        return 200

@@ -1,0 +1,42 @@
+"""Run a Slack request that the web role stored and answered (bot/inbox/)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from storage.jobs import Job, JobSpec
+
+if TYPE_CHECKING:
+    from bot.workflow import Workflow
+
+KIND = "slack_request"
+# Its own queue, and its own worker threads: a burst of clicks does not wait behind slow
+# Slack or Tavus calls, and a worker of an earlier version (which cannot run these) never
+# claims one during a rolling deploy.
+QUEUE = "requests"
+
+
+def spec(
+    body: str,
+    content_type: str,
+    *,
+    retry_num: str | None,
+    retry_reason: str | None,
+    dedupe_key: str | None,
+    max_attempts: int,
+) -> JobSpec:
+    args = {"body": body, "content_type": content_type}
+    if retry_num:
+        args["x-slack-retry-num"] = retry_num
+    if retry_reason:
+        args["x-slack-retry-reason"] = retry_reason
+    return JobSpec(KIND, args, QUEUE, dedupe_key, max_attempts=max_attempts)
+
+
+def perform(flow: Workflow, job: Job) -> None:
+    replay = flow.s.replay
+    if replay is None:
+        raise RuntimeError("this process has no Bolt app to run stored Slack requests")
+    status = replay(job.args)
+    if status >= 500:  # a listener raised (Bolt logged it): try again, as Slack would
+        raise RuntimeError(f"the listener failed (Bolt answered {status})")

@@ -1,0 +1,146 @@
+"""The door (which requests are stored and answered at once) and the replay of a stored
+request through Bolt, on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import time
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from slack_bolt import App
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.signature import SignatureVerifier
+
+from bot.inbox import Door, Replay, deferral
+from bot.jobs.kinds import slack_request
+from handlers import STORED_ACTIONS, STORED_EVENTS
+from storage import Repository
+from storage.jobs import Job, JobStore
+
+SECRET = "door-secret"
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+
+
+def event_body(event_id: str = "Ev1", kind: str = "message", **event: Any) -> str:
+    return json.dumps(
+        {"type": "event_callback", "team_id": "T1", "event_id": event_id, "event": {"type": kind, **event}}
+    )
+
+
+def click_body(action_id: str) -> str:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U1"},
+        "team": {"id": "T1"},
+        "trigger_id": "t",
+        "actions": [{"action_id": action_id, "value": "s1", "type": "button"}],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def headers(body: str, content_type: str, timestamp: float | None = None) -> dict[str, str]:
+    ts = str(int(time.time() if timestamp is None else timestamp))
+    signature = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)
+    return {"content-type": content_type, "x-slack-request-timestamp": ts, "x-slack-signature": signature}
+
+
+def defer(body: str, content_type: str) -> Any:
+    return deferral(body, content_type, STORED_EVENTS, STORED_ACTIONS)
+
+
+def test_events_and_storing_clicks_may_wait_the_rest_goes_to_bolt() -> None:
+    event = defer(event_body("Ev9", subtype="file_share"), JSON)
+    assert event is not None and event.dedupe_key == "slack-event:Ev9" and event.max_attempts == 3
+    assert defer(event_body(kind="app_home_opened"), JSON) is not None
+    click = defer(click_body("create_replica"), FORM)
+    assert click is not None and click.dedupe_key is None and click.max_attempts == 1
+    # Bolt answers these as they come: unknown events, Slack's URL check, a click that opens
+    # a modal (its trigger_id lasts 3 s), a menu that only acks, commands, modals, junk.
+    assert defer(event_body(kind="reaction_added"), JSON) is None
+    assert defer(json.dumps({"type": "url_verification", "challenge": "c"}), JSON) is None
+    assert defer(click_body("edit_name"), FORM) is None
+    assert defer(click_body("voice_select"), FORM) is None
+    assert defer(urlencode({"command": "/replica", "text": "status"}), FORM) is None
+    view = urlencode({"payload": json.dumps({"type": "view_submission", "view": {}})})
+    assert defer(view, FORM) is None
+    assert defer("{not json", JSON) is None and defer("payload=%7Bnot", FORM) is None
+    assert defer(event_body(), "text/plain") is None
+
+
+def stored_jobs(jobs: JobStore) -> list[Job]:
+    return jobs.claim("test", [slack_request.QUEUE], 30, limit=50)
+
+
+def test_the_door_stores_verified_requests_once_and_refuses_forged_ones(database_url: str) -> None:
+    jobs = JobStore(Repository(database_url).db)
+    door = Door(jobs, SECRET, STORED_EVENTS, STORED_ACTIONS)
+    body = event_body("Ev1", subtype="file_share", user="U1")
+    assert door.answer(body.encode(), headers(body, JSON)) == 200
+    assert door.answer(body.encode(), headers(body, JSON)) == 200  # Slack's retry: same job
+    click = click_body("cancel_draft")
+    assert door.answer(click.encode(), headers(click, FORM)) == 200
+    forged = event_body("Ev2")
+    assert door.answer(forged.encode(), {**headers(forged, JSON), "x-slack-signature": "v0=00"}) == 401
+    stale = event_body("Ev3")
+    assert door.answer(stale.encode(), headers(stale, JSON, timestamp=time.time() - 600)) == 401
+    command = urlencode({"command": "/replica", "text": "status"})
+    assert door.answer(command.encode(), headers(command, FORM)) is None  # Bolt's
+    stored = stored_jobs(jobs)
+    assert sorted(j.args["body"] for j in stored) == sorted([body, click])
+    assert {j.max_attempts for j in stored} == {3, 1}
+
+
+def bolt_app(seen: list[dict[str, Any]]) -> App:
+    app = App(
+        signing_secret=SECRET,
+        request_verification_enabled=False,
+        process_before_response=True,
+        authorize=lambda **_: AuthorizeResult(enterprise_id=None, team_id="T1", bot_user_id="UBOT", bot_token="xoxb-1"),
+    )
+
+    @app.event("message")
+    def on_message(event: dict[str, Any]) -> None:
+        if event.get("text") == "boom":
+            raise RuntimeError("listener failed")
+        seen.append(event)
+
+    @app.action("cancel_draft")
+    def on_cancel(ack: Any, body: dict[str, Any]) -> None:
+        ack()
+        seen.append(body)
+
+    return app
+
+
+def test_a_stored_request_runs_through_bolt_and_its_listener(database_url: str) -> None:
+    jobs = JobStore(Repository(database_url).db)
+    door = Door(jobs, SECRET, STORED_EVENTS, STORED_ACTIONS)
+    # The stored request carries no signature: however late a worker runs it, it runs.
+    for body, kind in [(event_body("Ev1", user="U1", text="hi"), JSON), (click_body("cancel_draft"), FORM)]:
+        assert door.answer(body.encode(), headers(body, kind)) == 200
+    seen: list[dict[str, Any]] = []
+    flow = SimpleNamespace(s=SimpleNamespace(replay=Replay(bolt_app(seen))))
+    for job in stored_jobs(jobs):
+        slack_request.perform(flow, job)  # type: ignore[arg-type]
+    assert [x.get("text") or x["actions"][0]["action_id"] for x in seen] == ["hi", "cancel_draft"]
+    own = event_body("Ev4", user="UBOT", text="our own upload")  # Bolt still drops our own events
+    assert door.answer(own.encode(), headers(own, JSON)) == 200
+    slack_request.perform(flow, stored_jobs(jobs)[0])  # type: ignore[arg-type]
+    assert len(seen) == 2
+
+
+def test_a_listener_that_fails_fails_the_job_so_it_is_tried_again(database_url: str) -> None:
+    jobs = JobStore(Repository(database_url).db)
+    door = Door(jobs, SECRET, STORED_EVENTS, STORED_ACTIONS)
+    body = event_body("Ev5", user="U1", text="boom")
+    assert door.answer(body.encode(), headers(body, JSON)) == 200
+    (job,) = stored_jobs(jobs)
+    flow = SimpleNamespace(s=SimpleNamespace(replay=Replay(bolt_app([]))))
+    with pytest.raises(RuntimeError, match="listener failed"):
+        slack_request.perform(flow, job)  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="no Bolt app"):
+        slack_request.perform(SimpleNamespace(s=SimpleNamespace(replay=None)), job)  # type: ignore[arg-type]
