@@ -28,6 +28,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
+from .checkpoint import Checkpointer
 from .group_commit import GroupCommit
 
 BUSY_TIMEOUT_MS = 30_000
@@ -159,7 +160,10 @@ class Database:
         """`target`: a SQLite file path (or ":memory:"), or a postgresql:// URL."""
         self.target = target
         self.is_postgres = "://" in target
-        self.engine = _postgres_engine(target) if self.is_postgres else _sqlite_engine(target)
+        # SQLite: whether this process's connections checkpoint the WAL themselves (see
+        # group_writes and checkpoint.py); read when a connection opens.
+        self._sqlite_options = {"autocheckpoint": True}
+        self.engine = _postgres_engine(target) if self.is_postgres else _sqlite_engine(target, self._sqlite_options)
         self.wakeup = Wakeup()
         # SQLite: one statement at a time per process (it is local and quick; and writers left
         # to SQLite's busy handler back off in sleeps of up to 100 ms under a burst).
@@ -167,6 +171,7 @@ class Database:
         self._gate = Gate(4 if self.is_postgres else 1)
         self._begin = "BEGIN" if self.is_postgres else "BEGIN IMMEDIATE"
         self._grouped: GroupCommit | None = None  # see group_writes()
+        self._checkpointer: Checkpointer | None = None
 
     @property
     def dialect(self) -> str:
@@ -213,8 +218,12 @@ class Database:
         For processes that answer Slack's requests, where a burst's writes queue behind each
         other; a worker keeps one transaction per write (grouped, each photo thread waited
         for the others' writes: 9 % fewer photos per minute). PostgreSQL runs several
-        transactions at once, and ":memory:" has one connection: both stay as they are."""
+        transactions at once, and ":memory:" has one connection: both stay as they are.
+        The WAL is then checkpointed in the background, not inside a group's COMMIT."""
         if not self.is_postgres and self.target != ":memory:" and self._grouped is None:
+            self._sqlite_options["autocheckpoint"] = False
+            self.engine.dispose()  # the pooled connections reopen without their own checkpoints
+            self._checkpointer = Checkpointer(self.target).start()
             self._grouped = GroupCommit(self._gate, self.engine.raw_connection, lambda conn: Tx(conn, False))
 
     @contextlib.contextmanager
@@ -243,6 +252,8 @@ class Database:
             return False
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self.engine.dispose()
 
 
@@ -268,7 +279,7 @@ def _postgres_engine(url: str) -> Engine:
     return engine
 
 
-def _sqlite_engine(path: str) -> Engine:
+def _sqlite_engine(path: str, options: Mapping[str, bool]) -> Engine:
     memory = path == ":memory:"
     engine = create_engine(
         "sqlite://" if memory else f"sqlite:///{path}",
@@ -291,6 +302,8 @@ def _sqlite_engine(path: str) -> Engine:
             # With WAL, NORMAL syncs at checkpoints: a killed process loses nothing, only a
             # power cut may drop the last commits; FULL put an fsync on every Slack event.
             cursor.execute("PRAGMA synchronous = NORMAL")
+            if not options["autocheckpoint"]:
+                cursor.execute("PRAGMA wal_autocheckpoint = 0")  # checkpoint.py does it
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 

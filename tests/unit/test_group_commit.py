@@ -128,3 +128,18 @@ def test_only_a_sqlite_file_asked_for_it_groups_its_writes(tmp_path: Path) -> No
     memory = Database(":memory:")
     memory.group_writes()
     assert memory._grouped is None  # one shared connection: nothing to group
+
+
+def test_with_grouped_writes_the_wal_is_checkpointed_in_the_background_not_in_a_commit(tmp_path: Path) -> None:
+    db = _database(tmp_path)
+    with db.read() as tx:
+        assert tx.first("PRAGMA wal_autocheckpoint") == (0,)  # no commit copies the log
+    main_file = tmp_path / "group.db"
+    before = main_file.stat().st_size
+    with db.write() as tx:  # ~150 pages: under SQLite's own 1000-page threshold
+        for i in range(300):
+            tx.execute("INSERT INTO parent (id) VALUES (:id)", {"id": f"{i:04d}" + "x" * 2000})
+    assert main_file.stat().st_size == before  # the rows are in the log only
+    _wait_for(lambda: main_file.stat().st_size > before + 300 * 2000, timeout=5)  # copied in
+    assert len(_names(db)) == 300
+    db.close()
