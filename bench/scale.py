@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from bench.common import table, twelve_megapixel
-from bench.live import Rig, ack_latency, rig
+from bench.live import ACK_ROUNDS, Rig, ack_latency, rig
 from tests.e2e.flow import checklist_ts, ready_update
 from tests.e2e.harness import BotProcess, bot_env, database_env, file_share_event, free_port
 from tests.pg import PostgresServer
@@ -119,7 +119,7 @@ def web_acks(r: Rig, database: str, n: int, rounds: int, tag: str) -> list[list[
 
 
 def run(quick: bool) -> str:
-    n, rounds = (30, 1) if quick else (100, 5)
+    n, rounds = (30, 1) if quick else (100, ACK_ROUNDS)
     count, repeat = (4, 3) if quick else (20, 10)
     photo = twelve_megapixel()
     ack_rows: list[list[object]] = []
