@@ -83,10 +83,17 @@ def insert_job(tx: Tx, spec: JobSpec, is_postgres: bool) -> bool:
     Workers are woken when the transaction commits (NOTIFY on PostgreSQL, in-process
     signals everywhere: see Database.write)."""
     now = utc_now()
-    cur = tx.execute(
+    insert = (
         "INSERT INTO jobs (kind, queue, args_json, dedupe_key, subject, team_id, state, attempt, max_attempts, "
         "run_at, created_at, updated_at) VALUES (:kind, :queue, :args, :key, :subject, :team, 'available', 0, "
-        ":max, :run_at, :now, :now) ON CONFLICT DO NOTHING",
+        ":max, :run_at, :now, :now) ON CONFLICT DO NOTHING"
+    )
+    if is_postgres:
+        # The NOTIFY rides in the same statement (one round trip, not two); PostgreSQL
+        # delivers it at COMMIT, and only when the row went in.
+        insert = f"WITH added AS ({insert} RETURNING id) SELECT pg_notify(:channel, :queue) FROM added"
+    cur = tx.execute(
+        insert,
         {
             "kind": spec.kind,
             "queue": spec.queue,
@@ -97,13 +104,12 @@ def insert_job(tx: Tx, spec: JobSpec, is_postgres: bool) -> bool:
             "max": spec.max_attempts,
             "run_at": seconds_from_now(spec.delay_seconds) if spec.delay_seconds else now,
             "now": now,
+            **({"channel": NOTIFY_CHANNEL} if is_postgres else {}),
         },
     )
     if cur.rowcount != 1:
         return False
     tx.info[ENQUEUED] = True
-    if is_postgres:
-        tx.execute("SELECT pg_notify(:channel, :queue)", {"channel": NOTIFY_CHANNEL, "queue": spec.queue})
     return True
 
 

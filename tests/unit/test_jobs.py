@@ -5,9 +5,13 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from storage import Database, Repository
-from storage.jobs import JobSpec, JobStore
+from storage.engine import Wakeup
+from storage.jobs import JobSpec, JobStore, insert_job
 from storage.leases import Leases
+from storage.notify import JobListener
 
 
 def fresh(database_url: str) -> tuple[Database, JobStore, Leases]:
@@ -167,3 +171,25 @@ def test_a_create_that_meets_another_step_of_its_submission_comes_back_later(dat
         flow.submit("s1")
     flow.release("s1")
     flow.submit("s1")  # no such submission: nothing to do, and no error
+
+
+def test_on_postgresql_another_process_hears_a_new_job_at_commit_and_not_a_duplicate(database_url: str) -> None:
+    if "://" not in database_url:
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; on SQLite workers poll")
+    db, _, _ = fresh(database_url)
+    heard = Wakeup()
+    listener = JobListener(database_url, heard).start()
+    try:
+        connected = heard.wait(0, 10)  # the listener says so once it listens
+        assert connected > 0
+        other = JobStore(Database(database_url))  # as another process would
+        assert other.enqueue(JobSpec("k", {"n": 1}, dedupe_key="once"))
+        after_first = heard.wait(connected, 10)
+        assert after_first > connected
+        assert not other.enqueue(JobSpec("k", {"n": 2}, dedupe_key="once"))  # one waits already
+        with pytest.raises(Exception, match="division by zero"), db.write() as tx:
+            assert insert_job(tx, JobSpec("k", {"n": 3}), True)
+            tx.execute("SELECT 1/0")  # the transaction rolls back: its job was never there
+        assert heard.wait(after_first, 1.5) == after_first  # neither is heard
+    finally:
+        listener.stop()
