@@ -40,20 +40,15 @@ class Checkpointer:
         if self._thread is not None:
             self._thread.join(10)
 
-    def checkpoint(self, conn: sqlite3.Connection) -> tuple[int, int, int]:
-        """One PASSIVE checkpoint: (busy, frames in the log, frames copied)."""
-        row = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        return int(row[0]), int(row[1]), int(row[2])
-
     def _run(self) -> None:
         conn = sqlite3.connect(self._path, timeout=5, isolation_level=None, check_same_thread=False)
         try:
             while not self._stop.wait(self._every):
                 try:
-                    self.checkpoint(conn)
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 except sqlite3.Error as exc:  # the next round tries again
                     log.warning("event=checkpoint_failed error=%s", exc)
-            self.checkpoint(conn)  # what the last second wrote
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # what the last second wrote
         except sqlite3.Error as exc:
             log.warning("event=checkpoint_failed error=%s", exc)
         finally:

@@ -160,10 +160,7 @@ class Database:
         """`target`: a SQLite file path (or ":memory:"), or a postgresql:// URL."""
         self.target = target
         self.is_postgres = "://" in target
-        # SQLite: whether this process's connections checkpoint the WAL themselves (see
-        # group_writes and checkpoint.py); read when a connection opens.
-        self._sqlite_options = {"autocheckpoint": True}
-        self.engine = _postgres_engine(target) if self.is_postgres else _sqlite_engine(target, self._sqlite_options)
+        self.engine = _postgres_engine(target) if self.is_postgres else _sqlite_engine(target)
         self.wakeup = Wakeup()
         # SQLite: one statement at a time per process (it is local and quick; and writers left
         # to SQLite's busy handler back off in sleeps of up to 100 ms under a burst).
@@ -221,7 +218,7 @@ class Database:
         transactions at once, and ":memory:" has one connection: both stay as they are.
         The WAL is then checkpointed in the background, not inside a group's COMMIT."""
         if not self.is_postgres and self.target != ":memory:" and self._grouped is None:
-            self._sqlite_options["autocheckpoint"] = False
+            event.listen(self.engine, "connect", _no_autocheckpoint)  # checkpoint.py does it
             self.engine.dispose()  # the pooled connections reopen without their own checkpoints
             self._checkpointer = Checkpointer(self.target).start()
             self._grouped = GroupCommit(self._gate, self.engine.raw_connection, lambda conn: Tx(conn, False))
@@ -279,7 +276,7 @@ def _postgres_engine(url: str) -> Engine:
     return engine
 
 
-def _sqlite_engine(path: str, options: Mapping[str, bool]) -> Engine:
+def _sqlite_engine(path: str) -> Engine:
     memory = path == ":memory:"
     engine = create_engine(
         "sqlite://" if memory else f"sqlite:///{path}",
@@ -302,12 +299,14 @@ def _sqlite_engine(path: str, options: Mapping[str, bool]) -> Engine:
             # With WAL, NORMAL syncs at checkpoints: a killed process loses nothing, only a
             # power cut may drop the last commits; FULL put an fsync on every Slack event.
             cursor.execute("PRAGMA synchronous = NORMAL")
-            if not options["autocheckpoint"]:
-                cursor.execute("PRAGMA wal_autocheckpoint = 0")  # checkpoint.py does it
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
     return engine
+
+
+def _no_autocheckpoint(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.execute("PRAGMA wal_autocheckpoint = 0")
 
 
 def _enable_wal(cursor: Any) -> None:

@@ -29,7 +29,6 @@ from ..callbacks import CALLBACK_PATH, handle_callback
 from ..callbacks.endpoint import MAX_BODY_BYTES
 from ..config import Settings
 from ..inbox import Door
-from ..inbox.door import MAX_STORED_BYTES
 from ..traffic import RequestGauge
 
 log = logging.getLogger(__name__)
@@ -75,7 +74,7 @@ def _at_the_door(door: Door, environ: dict[str, Any], start_response: Callable[.
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return None
-    if length <= 0 or length > MAX_STORED_BYTES:
+    if length <= 0:
         return None
     body = environ["wsgi.input"].read(length)
     environ["wsgi.input"] = io.BytesIO(body)
