@@ -10,7 +10,6 @@ import math
 import time
 from collections.abc import Callable, Sequence
 
-import numpy as np
 from PIL import Image
 
 from .analysis import Analysis, Analyzer, Box, default_analyzer
@@ -104,7 +103,7 @@ def check_photo(
         _record(report, name, check(photo))
     if face_checks and min(photo.working.size) >= MIN_ANALYSIS_SIDE_PX:
         larger = _larger_decode(data, photo) if max(photo.width, photo.height) > photo.working.width * 1.5 else None
-        analysis = (analyzer or default_analyzer()).analyze(np.asarray(photo.working), larger)
+        analysis = (analyzer or default_analyzer()).analyze(photo.working, larger)
         context = FaceContext(photo.working, analysis)
         for name, face_check in face_checks:
             _record(report, name, face_check(context))

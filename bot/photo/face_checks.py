@@ -326,12 +326,20 @@ _SRGB_TO_XYZ = np.array(
 _D65 = np.array([0.95047, 1.0, 1.08883], dtype=np.float32)
 
 
+def _srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
+    return np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+
+
+# The same for each 8-bit value, looked up: the power per pixel was most of a region's cost.
+_LINEAR = _srgb_to_linear(np.arange(256, dtype=np.float32) / np.float32(255.0))
+
+
 def lab_median(pixels: np.ndarray) -> tuple[float, float, float]:
     """Median CIELAB lightness (0–100), chroma and hue angle (degrees) of sRGB pixels."""
     if len(pixels) == 0:
         return 0.0, 0.0, 0.0
-    rgb = pixels.reshape(-1, 3).astype(np.float32) / 255.0
-    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    rgb = pixels.reshape(-1, 3)
+    linear = _LINEAR[rgb] if rgb.dtype == np.uint8 else _srgb_to_linear(rgb.astype(np.float32) / 255.0)
     xyz = (linear @ _SRGB_TO_XYZ.T) / _D65
     f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
     lightness = float(np.median(116 * f[:, 1] - 16))

@@ -78,7 +78,8 @@ def _inside(coeffs: tuple[float, ...], size: tuple[int, int]) -> np.ndarray:
     """Which canvas pixels come from inside the photo (computed, not drawn: a white image
     the photo's size transformed like it cost more than the warp itself)."""
     a, b, c, d, e, f = coeffs
-    u, v = np.meshgrid(np.arange(CANVAS_W) + 0.5, np.arange(CANVAS_H) + 0.5)
+    # A row of u and a column of v, broadcast: the same sums as over a full grid, less work.
+    u, v = np.arange(CANVAS_W)[None, :] + 0.5, np.arange(CANVAS_H)[:, None] + 0.5
     x, y = a * u + b * v + c, d * u + e * v + f
     w, h = size
     return np.asarray((x >= 0) & (x < w) & (y >= 0) & (y < h))

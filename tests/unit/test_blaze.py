@@ -78,6 +78,36 @@ def test_the_bundled_models_find_a_real_face_its_mesh_and_the_person() -> None:
     assert default_analyzer().analyze(data.chelsea()).faces == []
 
 
+def test_a_batch_of_crops_finds_exactly_what_one_crop_at_a_time_finds() -> None:
+    """The whole photo and its tiles go through the detector in batches: the faces (boxes,
+    eyes, scores) must be the very numbers single runs give, in the rects' order."""
+    from bot.photo.analysis import _tiles, default_analyzer
+
+    an = default_analyzer()
+    image = photo_samples.astronaut()
+    w, h = image.size
+    for rects in ([blaze.letterbox_rect(w, h), *_tiles(w, h)[:2]], _tiles(w, h)[2:]):
+        one_by_one = [f for rect in rects for f in an.detect(image, rect, (w, h))]
+        batched = an.detect_in(image, rects, (w, h))
+        assert batched and [(f.box, f.score, f.eyes) for f in batched] == [(f.box, f.score, f.eyes) for f in one_by_one]
+    # a batch size no interpreter was made for is refused, not silently mis-shaped
+    try:
+        an.detect_in(image, _tiles(w, h), (w, h))
+    except ValueError as exc:
+        assert "batch" in str(exc)
+    else:
+        raise AssertionError("a batch of 4 ran on an interpreter sized for another")
+
+
+def test_analysis_of_an_image_equals_analysis_of_its_pixels() -> None:
+    from bot.photo.analysis import default_analyzer
+
+    image = photo_samples.astronaut()
+    from_image, from_array = default_analyzer().analyze(image), default_analyzer().analyze(np.asarray(image))
+    assert [(f.box, f.score) for f in from_image.faces] == [(f.box, f.score) for f in from_array.faces]
+    assert from_image.landmarks is not None and np.array_equal(from_image.landmarks, from_array.landmarks)
+
+
 def test_helper_steps_run_in_order_on_one_thread_and_hand_back_their_errors() -> None:
     from bot.photo.analysis import default_analyzer
 

@@ -84,3 +84,33 @@ def test_refused_photos_are_refused_for_the_right_reason(evaluation) -> None:  #
         assert refusals.cases >= 20, code
         assert refusals.right_share >= share, (code, refusals.wrong)
     assert evaluation.good_failed == []
+
+
+def test_colour_of_8_bit_pixels_is_the_colour_computed_per_pixel() -> None:
+    """lab_median looks 8-bit values up in a table; any other dtype computes each pixel.
+    Both must give the same CIELAB numbers (the thresholds were set on the computed ones)."""
+    import numpy as np
+
+    from bot.photo.face_checks import lab_median
+
+    pixels = np.asarray(photo_samples.astronaut()).reshape(-1, 3)[::7]
+    assert pixels.dtype == np.uint8
+    looked_up, computed = lab_median(pixels), lab_median(pixels.astype(np.int32))
+    assert looked_up == computed and 0 < looked_up[0] < 100
+
+
+def test_canvas_pixels_inside_the_photo_match_a_full_grid() -> None:
+    """Which pixels of the aligned face came from the photo, computed on broadcast rows and
+    columns: the same as mapping every canvas pixel through the affine map one by one."""
+    import numpy as np
+
+    from bot.photo import face_regions as fr
+
+    coeffs = (0.93, -0.21, 410.0, 0.21, 0.93, -35.0)  # turned, and partly above the photo
+    inside = fr._inside(coeffs, (1000, 750))
+    a, b, c, d, e, f = coeffs
+    v, u = np.mgrid[0 : fr.CANVAS_H, 0 : fr.CANVAS_W] + 0.5
+    x, y = a * u + b * v + c, d * u + e * v + f
+    expected = (x >= 0) & (x < 1000) & (y >= 0) & (y < 750)
+    assert inside.shape == (fr.CANVAS_H, fr.CANVAS_W) and 0 < inside.mean() < 1
+    assert np.array_equal(inside, expected)
