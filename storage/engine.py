@@ -113,6 +113,10 @@ class Tx:
         cursor.execute(_to_pyformat(sql) if self._pg else sql, values)
         return cursor
 
+    def execute_many(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """One statement for each of `rows` (no list parameters), in one driver call."""
+        self._conn.cursor().executemany(_to_pyformat(sql) if self._pg else sql, rows)
+
     def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         cursor = self.execute(sql, params)
         # Interned, the names match keyword parameters by identity: `Submission(**row)` with

@@ -82,7 +82,22 @@ def insert_job(tx: Tx, spec: JobSpec, is_postgres: bool) -> bool:
     """Enqueue within the caller's transaction; False when a job with its key waits or runs.
     Workers are woken when the transaction commits (NOTIFY on PostgreSQL, in-process
     signals everywhere: see Database.write)."""
-    now = utc_now()
+    cur = tx.execute(_insert_sql(is_postgres), _insert_params(spec, is_postgres))
+    if cur.rowcount != 1:
+        return False
+    tx.info[ENQUEUED] = True
+    return True
+
+
+def insert_jobs(tx: Tx, specs: Sequence[JobSpec], is_postgres: bool) -> None:
+    """`insert_job` for many in one driver call (one statement prepared, one GIL hand-over;
+    on PostgreSQL pipelined). Jobs whose key already waits are skipped."""
+    if specs:
+        tx.execute_many(_insert_sql(is_postgres), [_insert_params(spec, is_postgres) for spec in specs])
+        tx.info[ENQUEUED] = True  # (at worst a runner here looks once for nothing)
+
+
+def _insert_sql(is_postgres: bool) -> str:
     insert = (
         "INSERT INTO jobs (kind, queue, args_json, dedupe_key, subject, team_id, state, attempt, max_attempts, "
         "run_at, created_at, updated_at) VALUES (:kind, :queue, :args, :key, :subject, :team, 'available', 0, "
@@ -92,25 +107,23 @@ def insert_job(tx: Tx, spec: JobSpec, is_postgres: bool) -> bool:
         # The NOTIFY rides in the same statement (one round trip, not two); PostgreSQL
         # delivers it at COMMIT, and only when the row went in.
         insert = f"WITH added AS ({insert} RETURNING id) SELECT pg_notify(:channel, :queue) FROM added"
-    cur = tx.execute(
-        insert,
-        {
-            "kind": spec.kind,
-            "queue": spec.queue,
-            "args": json.dumps(spec.args, sort_keys=True),
-            "key": spec.dedupe_key,
-            "subject": spec.subject,
-            "team": spec.team_id,
-            "max": spec.max_attempts,
-            "run_at": seconds_from_now(spec.delay_seconds) if spec.delay_seconds else now,
-            "now": now,
-            **({"channel": NOTIFY_CHANNEL} if is_postgres else {}),
-        },
-    )
-    if cur.rowcount != 1:
-        return False
-    tx.info[ENQUEUED] = True
-    return True
+    return insert
+
+
+def _insert_params(spec: JobSpec, is_postgres: bool) -> dict[str, Any]:
+    now = utc_now()
+    return {
+        "kind": spec.kind,
+        "queue": spec.queue,
+        "args": json.dumps(spec.args, sort_keys=True),
+        "key": spec.dedupe_key,
+        "subject": spec.subject,
+        "team": spec.team_id,
+        "max": spec.max_attempts,
+        "run_at": seconds_from_now(spec.delay_seconds) if spec.delay_seconds else now,
+        "now": now,
+        **({"channel": NOTIFY_CHANNEL} if is_postgres else {}),
+    }
 
 
 def backoff_seconds(attempt: int, base: float = 2.0) -> float:
@@ -129,6 +142,11 @@ class JobStore:
     def enqueue(self, spec: JobSpec) -> bool:
         with self.db.write() as tx:
             return insert_job(tx, spec, self.db.is_postgres)
+
+    def enqueue_all(self, specs: Sequence[JobSpec]) -> None:
+        """Several jobs in one transaction (all or none); one whose key waits is skipped."""
+        with self.db.write() as tx:
+            insert_jobs(tx, specs, self.db.is_postgres)
 
     def has_ready(self, queues: Sequence[str]) -> bool:
         """A cheap read before the claiming write: is anything there to take?"""

@@ -1,7 +1,7 @@
 """The door: which requests are stored and answered at once, and the storing itself.
 
 Recorded before acknowledged still holds: the 200 goes out after the commit that holds the
-request (a grouped commit on SQLite, storage/group_commit.py). Slack retries an event it got
+request (one thread writes a burst's requests together, recorder.py). Slack retries an event it got
 no 200 for; a retry while the first copy still waits is the same job (its key is the
 event id), and one that comes later is dropped by the listener's own event-id record.
 """
@@ -19,6 +19,7 @@ from slack_sdk.signature import SignatureVerifier
 from storage.jobs import JobStore
 
 from ..jobs.kinds import slack_request
+from .recorder import Recorder
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ class Door:
     """Verifies, stores and answers the requests `deferral` picks; None for the others."""
 
     def __init__(self, jobs: JobStore, signing_secret: str, events: frozenset[str], actions: frozenset[str]):
-        self._jobs = jobs
+        self._recorder = Recorder(jobs)
         self._verifier = SignatureVerifier(signing_secret)
         self._events = events
         self._actions = actions
@@ -106,5 +107,5 @@ class Door:
             dedupe_key=chosen.dedupe_key,
             max_attempts=chosen.max_attempts,
         )
-        self._jobs.enqueue(spec)  # False: the same event already waits; answered alike
+        self._recorder.record(spec)  # the same event already waiting is answered alike
         return 200

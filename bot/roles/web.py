@@ -85,7 +85,12 @@ def _at_the_door(door: Door, environ: dict[str, Any], start_response: Callable[.
         "x-slack-retry-num": str(environ.get("HTTP_X_SLACK_RETRY_NUM") or ""),
         "x-slack-retry-reason": str(environ.get("HTTP_X_SLACK_RETRY_REASON") or ""),
     }
-    status = door.answer(body, headers)
+    try:
+        status = door.answer(body, headers)
+    except Exception as exc:  # not recorded: Slack sends an event again after a 5xx
+        log.error("event=request_not_recorded error=%s", type(exc).__name__)
+        start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+        return [b"not recorded; try again"]
     if status is None:
         return None
     if status == 200:  # Slack reads no body here, as Bolt's empty ack

@@ -75,6 +75,89 @@ def stored_jobs(jobs: JobStore) -> list[Job]:
     return jobs.claim("test", [slack_request.QUEUE], 30, limit=50)
 
 
+def test_a_burst_is_recorded_in_shared_transactions_each_sender_told_after_its_commit(database_url: str) -> None:
+    """Thirty threads record at once: every job is in the database when its `record`
+    returns (seen from another connection), events keep their key, and the burst took
+    fewer transactions than requests. A job that cannot be stored fails its own sender
+    only; the others of its batch are stored one by one."""
+    import threading
+
+    from bot.inbox.recorder import Recorder
+    from storage.jobs import JobSpec
+
+    repo = Repository(database_url)
+    if not repo.db.is_postgres:
+        repo.db.group_writes()  # as in the web role
+
+    class FirstBatchSlow(JobStore):
+        """The first transaction takes a while, as under load: the others queue meanwhile."""
+
+        batches: list[int] = []
+
+        def enqueue_all(self, specs: Any) -> None:
+            if not self.batches:
+                time.sleep(0.3)
+            self.batches.append(len(specs))
+            super().enqueue_all(specs)
+
+    jobs = FirstBatchSlow(repo.db)
+    recorder = Recorder(jobs)
+    seen_after_return: list[bool] = []
+    start = threading.Barrier(30)
+
+    def send(i: int) -> None:
+        start.wait()
+        key = f"slack-event:Ev{i % 25}"  # five of them a retry of another's event
+        recorder.record(JobSpec(kind="noop", queue="burst", dedupe_key=key, args={"i": i}))
+        with repo.db.read() as tx:
+            seen_after_return.append(tx.first("SELECT 1 FROM jobs WHERE dedupe_key = :k", {"k": key}) is not None)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert seen_after_return == [True] * 30
+    with repo.db.read() as tx:
+        assert tx.scalars("SELECT COUNT(*) FROM jobs WHERE queue = 'burst'") == [25]
+    assert sum(jobs.batches) == 30 and recorder.transactions == len(jobs.batches) <= 3
+
+    jobs.batches.clear()
+    recorder = Recorder(jobs)
+    errors: list[BaseException] = []
+    gate = threading.Barrier(6)
+
+    def send_one(spec: JobSpec) -> None:
+        gate.wait()
+        try:
+            recorder.record(spec)
+        except Exception as exc:
+            errors.append(exc)
+
+    bad = JobSpec(kind="noop", queue="mixed", args={"not": object()})  # cannot be stored
+    specs = [bad] + [JobSpec(kind="noop", queue="mixed", args={"i": i}) for i in range(5)]
+    threads = [threading.Thread(target=send_one, args=(spec,)) for spec in specs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(errors) == 1 and isinstance(errors[0], TypeError)
+    assert max(jobs.batches) > 1  # the bad job was in a shared batch, which then went one by one
+    with repo.db.read() as tx:
+        assert tx.scalars("SELECT COUNT(*) FROM jobs WHERE queue = 'mixed'") == [5]
+
+
+def test_a_request_that_cannot_be_recorded_is_not_answered(database_url: str) -> None:
+    repo = Repository(database_url)
+    jobs = JobStore(repo.db)
+    door = Door(jobs, SECRET, STORED_EVENTS, STORED_ACTIONS)
+    with repo.db.write() as tx:
+        tx.execute("DROP TABLE jobs")
+    body = event_body("Ev5", subtype="file_share")
+    with pytest.raises(Exception, match="jobs"):  # the web role answers 500; Slack sends it again
+        door.answer(body.encode(), headers(body, JSON))
+
+
 def test_the_door_stores_verified_requests_once_and_refuses_forged_ones(database_url: str) -> None:
     jobs = JobStore(Repository(database_url).db)
     door = Door(jobs, SECRET, STORED_EVENTS, STORED_ACTIONS)
