@@ -172,7 +172,9 @@ def run(settings: Settings, role: str = "all") -> None:
     if role != "worker":
         door = None  # Socket Mode: every envelope is acked by Bolt's Socket Mode client
         if not settings.socket_mode:
-            door = Door(services.jobs, settings.slack_signing_secret, STORED_EVENTS, STORED_ACTIONS)
+            door = Door(
+                services.jobs, settings.slack_signing_secret, STORED_EVENTS, STORED_ACTIONS, one_writer=role == "web"
+            )
         web = WebRole(build_app(services, workflow), settings, services.repo, gauge, door).start()
     log.info("event=started role=%s database=%s", role, settings.database_label)
     stop = threading.Event()
