@@ -63,6 +63,8 @@ class Recorder:
                     break
             try:
                 self._store(batch)
+            except BaseException as exc:  # the senders see it; this thread must outlive it
+                log.error("event=door_recorder_error error=%s", type(exc).__name__)
             finally:
                 for pending in batch:
                     pending.done.set()
