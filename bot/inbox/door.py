@@ -1,9 +1,10 @@
 """The door: which requests are stored and answered at once, and the storing itself.
 
 Recorded before acknowledged still holds: the 200 goes out after the commit that holds the
-request (in the web role one thread writes a burst's requests together, recorder.py). Slack retries an event it got
-no 200 for; a retry while the first copy still waits is the same job (its key is the
-event id), and one that comes later is dropped by the listener's own event-id record.
+request (in the web role one thread writes a burst's requests together, recorder.py).
+Slack retries an event it got no 200 for; a retry while the first copy still waits is the
+same job (its key is the event id), and one that comes later is dropped by the listener's
+own event-id record.
 """
 
 from __future__ import annotations

@@ -48,11 +48,11 @@ class _Copy:
 
         self.lock = threading.Lock()
         self.interpreter = Interpreter(model_content=content, num_threads=threads)
-        self.input = self.interpreter.get_input_details()[0]
         if batch != 1:
-            self.interpreter.resize_tensor_input(self.input["index"], [batch, *self.input["shape"][1:]])
+            declared = self.interpreter.get_input_details()[0]
+            self.interpreter.resize_tensor_input(declared["index"], [batch, *declared["shape"][1:]])
         self.interpreter.allocate_tensors()
-        self.input = self.interpreter.get_input_details()[0]
+        self.input = self.interpreter.get_input_details()[0]  # (its shape as resized)
         self.outputs = [(d["name"], d["index"]) for d in self.interpreter.get_output_details()]
         self.interpreter.invoke()  # the first run sets up the delegate (and logs)
 
