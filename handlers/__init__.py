@@ -1,6 +1,7 @@
 """Slack listeners only: translate payloads into workflow calls, and results into replies."""
 
 from collections.abc import Callable
+from functools import partial
 
 from slack_bolt import App, BoltContext, BoltResponse
 
@@ -10,7 +11,7 @@ from . import actions, commands, events, views
 from .actions import STORED_ACTIONS
 from .events import STORED_EVENTS
 
-__all__ = ["STORED_ACTIONS", "STORED_EVENTS", "register_all"]
+__all__ = ["STORED_ACTIONS", "STORED_EVENTS", "door_commands", "register_all"]
 
 
 def register_all(app: App, workflow: Workflow) -> None:
@@ -20,6 +21,15 @@ def register_all(app: App, workflow: Workflow) -> None:
     events.register(app, workflow)
     actions.register(app, workflow)
     views.register(app, workflow)
+
+
+def door_commands(workflow: Workflow) -> dict[str, Callable[..., dict[str, object]]]:
+    """The slash commands the web role's door may answer without Bolt: `/replica` with one
+    bot token; none with OAuth installs, where Bolt's authorize first finds the team's
+    install (and turns away a team without one)."""
+    if workflow.s.workspaces.oauth:
+        return {}
+    return {commands.COMMAND: partial(commands.reply, workflow)}
 
 
 def _remember_teams(app: App, workflow: Workflow) -> None:

@@ -1,9 +1,14 @@
-"""`/replica …`: every answer is ephemeral and computed without slow calls, so it acks at once."""
+"""`/replica …`: every answer is ephemeral and computed without slow calls, so it acks at once.
+
+The web role answers `/replica` at its door (bot/inbox/) with `reply`, without Bolt; Socket
+Mode and OAuth installs answer it through Bolt's listener here, with the same `reply`.
+"""
 
 from __future__ import annotations
 
 import difflib
 import logging
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -15,6 +20,7 @@ from bot.workflow import Workflow
 
 log = logging.getLogger(__name__)
 
+COMMAND = "/replica"
 SUBCOMMANDS = tuple(c.split(" ")[0] for c, _ in messages.COMMANDS_HELP)
 
 
@@ -63,9 +69,24 @@ def _voice(workflow: Workflow, slug: str, team_id: str, user_id: str) -> str:
     return messages.voice_set_text(resolved)
 
 
+def reply(workflow: Workflow, command: Mapping[str, Any]) -> dict[str, Any]:
+    """The whole answer to one `/replica` request (Slack's slash-command fields), as the
+    JSON body of the ack. A failure is answered too, ephemerally: Slack retries nothing."""
+    text = str(command.get("text") or "")
+    user = str(command.get("user_id") or "")
+    log.info("event=command user=%s sub=%s", user, text.split(" ")[0][:20])
+    try:
+        message = answer(workflow, text, str(command.get("team_id") or ""), user)
+    except Exception as exc:  # a database hiccup: say so, never a bare "failed" from Slack
+        log.error("event=command_failed user=%s error=%s", user, type(exc).__name__)
+        message = Message(messages.command_failed_text())
+    body: dict[str, Any] = {"text": message.text, "response_type": "ephemeral"}
+    if message.blocks:
+        body["blocks"] = message.blocks
+    return body
+
+
 def register(app: App, workflow: Workflow) -> None:
-    @app.command("/replica")
+    @app.command(COMMAND)
     def on_replica(ack: Ack, command: dict[str, Any]) -> None:
-        reply = answer(workflow, command.get("text") or "", command["team_id"], command["user_id"])
-        log.info("event=command user=%s sub=%s", command["user_id"], (command.get("text") or "").split(" ")[0][:20])
-        ack(text=reply.text, blocks=reply.blocks or None, response_type="ephemeral")
+        ack(reply(workflow, command))

@@ -1,4 +1,5 @@
-"""The door: which requests are stored and answered at once, and the storing itself.
+"""The door: which requests are stored and answered at once, and the storing itself; and
+slash commands whose reply it computes itself, without Bolt.
 
 Recorded before acknowledged still holds: the 200 goes out after the commit that holds the
 request (in the web role one thread writes a burst's requests together, recorder.py).
@@ -13,6 +14,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs
 
 from slack_sdk.signature import SignatureVerifier
@@ -30,6 +32,23 @@ MAX_STORED_BYTES = 256 * 1024
 # Slack either (the listener's own steps are compare-and-set, but its replies are not).
 EVENT_ATTEMPTS = 3
 ACTION_ATTEMPTS = 1
+
+
+# A slash command's reply: its Slack fields in, the ack's JSON body out.
+CommandReply = Callable[[Mapping[str, str]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the door answers with."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = "text/plain"
+
+
+STORED = Answer(200)  # Slack reads no body here, as Bolt's empty ack
+REFUSED = Answer(401, b'{"error": "invalid request"}', "application/json")
 
 
 @dataclass(frozen=True)
@@ -74,8 +93,21 @@ def deferral(body: str, content_type: str, events: frozenset[str], actions: froz
     return None
 
 
+def slash_command(body: str, content_type: str, commands: frozenset[str]) -> dict[str, str] | None:
+    """The fields of a slash command named in `commands` (pure); None for anything else,
+    Slack's `ssl_check` included."""
+    if not commands or not content_type.startswith("application/x-www-form-urlencoded"):
+        return None
+    fields = parse_qs(body, keep_blank_values=True)
+    names = fields.get("command") or []
+    if len(names) != 1 or names[0] not in commands or "ssl_check" in fields or "payload" in fields:
+        return None
+    return {k: v[0] for k, v in fields.items()}
+
+
 class Door:
-    """Verifies, stores and answers the requests `deferral` picks; None for the others."""
+    """Verifies, stores and answers the requests `deferral` picks, and answers the slash
+    commands in `commands` with their reply; None for the others (Bolt's)."""
 
     def __init__(
         self,
@@ -84,6 +116,7 @@ class Door:
         events: frozenset[str],
         actions: frozenset[str],
         one_writer: bool = True,
+        commands: Mapping[str, CommandReply] | None = None,
     ):
         # one_writer: a burst's requests are stored by one thread, many per transaction
         # (recorder.py). The one-process bot stores each on its own request thread: there
@@ -93,9 +126,13 @@ class Door:
         self._verifier = SignatureVerifier(signing_secret)
         self._events = events
         self._actions = actions
+        # Bolt's routing, middleware and context cost about as much CPU as the reply itself;
+        # under a burst the door's own path kept these acks as cheap as a bare Bolt app's.
+        self._commands = dict(commands or {})
+        self._command_names = frozenset(self._commands)
 
-    def answer(self, body: bytes, headers: Mapping[str, str]) -> int | None:
-        """The HTTP status to answer with, once the request is stored (200) or refused (401);
+    def answer(self, body: bytes, headers: Mapping[str, str]) -> Answer | None:
+        """The answer, once the request is stored or replied to (200) or refused (401);
         None when Bolt should handle it. `headers` are lower-case."""
         if len(body) > MAX_STORED_BYTES:
             return None
@@ -104,13 +141,19 @@ class Door:
         except UnicodeDecodeError:
             return None
         content_type = headers.get("content-type", "")
-        chosen = deferral(text, content_type, self._events, self._actions)
-        if chosen is None:
+        command = slash_command(text, content_type, self._command_names)
+        chosen = deferral(text, content_type, self._events, self._actions) if command is None else None
+        if command is None and chosen is None:
             return None
         timestamp = headers.get("x-slack-request-timestamp", "")
-        if not self._verifier.is_valid(body, timestamp, headers.get("x-slack-signature", "")):
-            log.warning("event=request_refused reason=signature what=%s", chosen.what)
-            return 401
+        if not self._signed(body, timestamp, headers.get("x-slack-signature", "")):
+            what = chosen.what if chosen is not None else f"command:{command and command['command']}"
+            log.warning("event=request_refused reason=signature what=%s", what)
+            return REFUSED
+        if command is not None:
+            reply = self._commands[command["command"]](command)
+            return Answer(200, json.dumps(reply).encode(), "application/json")
+        assert chosen is not None
         spec = slack_request.spec(
             text,
             content_type,
@@ -120,4 +163,10 @@ class Door:
             max_attempts=chosen.max_attempts,
         )
         self._record(spec)  # the same event already waiting is answered alike
-        return 200
+        return STORED
+
+    def _signed(self, body: bytes, timestamp: str, signature: str) -> bool:
+        try:
+            return self._verifier.is_valid(body, timestamp, signature)
+        except ValueError:  # no timestamp, or not a number: unsigned, as Bolt treats it
+            return False

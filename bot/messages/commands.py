@@ -75,6 +75,10 @@ def unknown_command_text(word: str, suggestion: str | None) -> str:
     return f"I don't know `{escape(word[:40])}`.{hint}\n\n{help_text()}"
 
 
+def command_failed_text() -> str:
+    return "Sorry, I could not do that just now. Please try again in a moment."
+
+
 def _age(created_at: str | None, now: datetime | None = None) -> str:
     if not created_at:
         return ""

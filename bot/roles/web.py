@@ -86,18 +86,18 @@ def _at_the_door(door: Door, environ: dict[str, Any], start_response: Callable[.
         "x-slack-retry-reason": str(environ.get("HTTP_X_SLACK_RETRY_REASON") or ""),
     }
     try:
-        status = door.answer(body, headers)
+        answer = door.answer(body, headers)
     except Exception as exc:  # not recorded: Slack sends an event again after a 5xx
         log.error("event=request_not_recorded error=%s", type(exc).__name__)
         start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
         return [b"not recorded; try again"]
-    if status is None:
+    if answer is None:
         return None
-    if status == 200:  # Slack reads no body here, as Bolt's empty ack
-        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "0")])
-        return [b""]
-    start_response(f"{status} {HTTPStatus(status).phrase}", [("Content-Type", "application/json")])
-    return [b'{"error": "invalid request"}']
+    start_response(
+        f"{answer.status} {HTTPStatus(answer.status).phrase}",
+        [("Content-Type", answer.content_type), ("Content-Length", str(len(answer.body)))],
+    )
+    return [answer.body]
 
 
 def _tavus_callback(environ: dict[str, Any], start_response: Callable[..., Any], repo: Repository, token: str) -> Any:

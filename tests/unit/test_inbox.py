@@ -14,9 +14,9 @@ from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.signature import SignatureVerifier
 
-from bot.inbox import Door, Replay, deferral
+from bot.inbox import REFUSED, STORED, Door, Replay, deferral, slash_command
 from bot.jobs.kinds import slack_request
-from handlers import STORED_ACTIONS, STORED_EVENTS
+from handlers import STORED_ACTIONS, STORED_EVENTS, commands
 from storage import Repository
 from storage.jobs import Job, JobStore
 
@@ -163,19 +163,74 @@ def test_the_door_stores_verified_requests_once_and_refuses_forged_ones(database
     jobs = JobStore(Repository(database_url).db)
     door = Door(jobs, SECRET, STORED_EVENTS, STORED_ACTIONS)
     body = event_body("Ev1", subtype="file_share", user="U1")
-    assert door.answer(body.encode(), headers(body, JSON)) == 200
-    assert door.answer(body.encode(), headers(body, JSON)) == 200  # Slack's retry: same job
+    assert door.answer(body.encode(), headers(body, JSON)) == STORED
+    assert door.answer(body.encode(), headers(body, JSON)) == STORED  # Slack's retry: same job
     click = click_body("cancel_draft")
-    assert door.answer(click.encode(), headers(click, FORM)) == 200
+    assert door.answer(click.encode(), headers(click, FORM)) == STORED
     forged = event_body("Ev2")
-    assert door.answer(forged.encode(), {**headers(forged, JSON), "x-slack-signature": "v0=00"}) == 401
+    assert door.answer(forged.encode(), {**headers(forged, JSON), "x-slack-signature": "v0=00"}) == REFUSED
     stale = event_body("Ev3")
-    assert door.answer(stale.encode(), headers(stale, JSON, timestamp=time.time() - 600)) == 401
+    assert door.answer(stale.encode(), headers(stale, JSON, timestamp=time.time() - 600)) == REFUSED
     command = urlencode({"command": "/replica", "text": "status"})
-    assert door.answer(command.encode(), headers(command, FORM)) is None  # Bolt's
+    assert door.answer(command.encode(), headers(command, FORM)) is None  # no commands given: Bolt's
     stored = stored_jobs(jobs)
     assert sorted(j.args["body"] for j in stored) == sorted([body, click])
     assert {j.max_attempts for j in stored} == {3, 1}
+
+
+def command_body(text: str, command: str = "/replica", **extra: str) -> str:
+    fields = {"command": command, "text": text, "team_id": "T1", "user_id": "U1", "channel_id": "D1", **extra}
+    return urlencode({**fields, "response_url": "https://hooks.example/r", "trigger_id": "t"})
+
+
+def test_only_the_named_slash_commands_are_picked_out() -> None:
+    names = frozenset({"/replica"})
+    fields = slash_command(command_body("voice anna"), FORM, names)
+    assert fields is not None and fields["text"] == "voice anna" and fields["user_id"] == "U1"
+    empty = slash_command(command_body(""), FORM, names)  # a blank text is kept, as Slack sends it
+    assert empty is not None and empty["text"] == ""
+    assert slash_command(command_body("status", command="/other"), FORM, names) is None
+    assert slash_command(command_body("status", ssl_check="1"), FORM, names) is None  # Slack's URL check
+    assert slash_command(command_body("status"), JSON, names) is None
+    assert slash_command(click_body("create_replica"), FORM, names) is None
+    assert slash_command(command_body("status"), FORM, frozenset()) is None  # OAuth installs: Bolt's
+
+
+def test_the_door_answers_a_signed_slash_command_with_its_reply_and_stores_nothing(database_url: str) -> None:
+    jobs = JobStore(Repository(database_url).db)
+    asked: list[dict[str, str]] = []
+
+    def reply(fields: dict[str, str]) -> dict[str, Any]:
+        asked.append(fields)
+        return {"text": f"you said {fields['text']}", "response_type": "ephemeral"}
+
+    door = Door(jobs, SECRET, STORED_EVENTS, STORED_ACTIONS, commands={"/replica": reply})
+    body = command_body("status")
+    answer = door.answer(body.encode(), headers(body, FORM))
+    assert answer is not None and answer.status == 200 and answer.content_type == "application/json"
+    assert json.loads(answer.body) == {"text": "you said status", "response_type": "ephemeral"}
+    forged = command_body("delete r1")
+    assert door.answer(forged.encode(), {**headers(forged, FORM), "x-slack-signature": "v0=00"}) == REFUSED
+    unsigned = {"content-type": FORM}  # no timestamp or signature at all
+    assert door.answer(forged.encode(), unsigned) == REFUSED
+    garbled = {"content-type": JSON, "x-slack-request-timestamp": "soon"}
+    assert door.answer(event_body("Ev8").encode(), garbled) == REFUSED
+    other = command_body("status", command="/other")
+    assert door.answer(other.encode(), headers(other, FORM)) is None  # Bolt's
+    assert [a["text"] for a in asked] == ["status"]
+    assert stored_jobs(jobs) == []
+
+
+def test_a_failing_command_gets_a_friendly_ephemeral_reply() -> None:
+    def broken(*_: Any) -> Any:
+        raise OSError("database went away")
+
+    workflow = SimpleNamespace(s=SimpleNamespace(repo=SimpleNamespace(for_user=broken)))
+    fields = {"command": "/replica", "text": "status", "team_id": "T1", "user_id": "U1"}
+    body = commands.reply(workflow, fields)  # type: ignore[arg-type]
+    assert body["response_type"] == "ephemeral" and "try again" in body["text"]
+    help_body = commands.reply(workflow, {**fields, "text": "help"})  # type: ignore[arg-type]
+    assert "/replica voice" in help_body["text"] and help_body["response_type"] == "ephemeral"
 
 
 def bolt_app(seen: list[dict[str, Any]]) -> App:
@@ -205,14 +260,14 @@ def test_a_stored_request_runs_through_bolt_and_its_listener(database_url: str) 
     door = Door(jobs, SECRET, STORED_EVENTS, STORED_ACTIONS)
     # The stored request carries no signature: however late a worker runs it, it runs.
     for body, kind in [(event_body("Ev1", user="U1", text="hi"), JSON), (click_body("cancel_draft"), FORM)]:
-        assert door.answer(body.encode(), headers(body, kind)) == 200
+        assert door.answer(body.encode(), headers(body, kind)) == STORED
     seen: list[dict[str, Any]] = []
     flow = SimpleNamespace(s=SimpleNamespace(replay=Replay(bolt_app(seen))))
     for job in stored_jobs(jobs):
         slack_request.perform(flow, job)  # type: ignore[arg-type]
     assert [x.get("text") or x["actions"][0]["action_id"] for x in seen] == ["hi", "cancel_draft"]
     own = event_body("Ev4", user="UBOT", text="our own upload")  # Bolt still drops our own events
-    assert door.answer(own.encode(), headers(own, JSON)) == 200
+    assert door.answer(own.encode(), headers(own, JSON)) == STORED
     slack_request.perform(flow, stored_jobs(jobs)[0])  # type: ignore[arg-type]
     assert len(seen) == 2
 
@@ -221,7 +276,7 @@ def test_a_listener_that_fails_fails_the_job_so_it_is_tried_again(database_url: 
     jobs = JobStore(Repository(database_url).db)
     door = Door(jobs, SECRET, STORED_EVENTS, STORED_ACTIONS)
     body = event_body("Ev5", user="U1", text="boom")
-    assert door.answer(body.encode(), headers(body, JSON)) == 200
+    assert door.answer(body.encode(), headers(body, JSON)) == STORED
     (job,) = stored_jobs(jobs)
     flow = SimpleNamespace(s=SimpleNamespace(replay=Replay(bolt_app([]))))
     with pytest.raises(RuntimeError, match="listener failed"):
