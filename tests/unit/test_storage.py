@@ -1,3 +1,4 @@
+import sys
 from pathlib import Path
 
 from storage import Repository, Submission
@@ -186,3 +187,13 @@ def test_a_persons_latest_rows_come_newest_first_without_a_sort(database_url: st
                 )
             )
         assert "idx_submissions_user_recent" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_rows_are_named_by_their_columns_with_interned_names(database_url: str) -> None:
+    db = Repository(database_url).db
+    with db.read() as tx:
+        rows = tx.rows("SELECT 1 AS first_col, 'x' AS second_col UNION ALL SELECT 2, 'y'")
+        assert rows == [{"first_col": 1, "second_col": "x"}, {"first_col": 2, "second_col": "y"}]
+        name = next(iter(rows[0]))
+        assert name is sys.intern("first_col")  # keyword arguments then match by identity
+        assert tx.rows("SELECT 1 AS first_col WHERE 1 = 0") == []
