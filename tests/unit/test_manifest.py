@@ -7,6 +7,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from handlers import commands as command_handlers
+
 ROOT = Path(__file__).resolve().parents[2]
 # Slack's published manifest schema (slackapi/manifest-schema, MIT; LICENSE beside it).
 SCHEMA = ROOT / "tests" / "slack_schema" / "manifest.schema.1.0.0.json"
@@ -28,6 +30,8 @@ def test_every_event_and_command_the_code_handles_is_declared() -> None:
     # `message` arrives as message.im for DMs; declaring events we don't handle makes Slack retry.
     assert {"message.im" if e == "message" else e for e in handled} == declared
     commands = set(re.findall(r'app\.command\("(/[a-z]+)"\)', code))
+    # a command named by a constant (the door answers it too): its value
+    commands |= {getattr(command_handlers, name) for name in re.findall(r"app\.command\(([A-Z_]+)\)", code)}
     assert commands == {c["command"] for c in m["features"]["slash_commands"]}
 
 
