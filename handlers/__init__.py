@@ -5,6 +5,7 @@ from functools import partial
 
 from slack_bolt import App, BoltContext, BoltResponse
 
+from bot.inbox.door import CommandReply
 from bot.workflow import Workflow
 
 from . import actions, commands, events, views
@@ -23,7 +24,7 @@ def register_all(app: App, workflow: Workflow) -> None:
     views.register(app, workflow)
 
 
-def door_commands(workflow: Workflow) -> dict[str, Callable[..., dict[str, object]]]:
+def door_commands(workflow: Workflow) -> dict[str, CommandReply]:
     """The slash commands the web role's door may answer without Bolt: `/replica` with one
     bot token; none with OAuth installs, where Bolt's authorize first finds the team's
     install (and turns away a team without one)."""

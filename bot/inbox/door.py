@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -32,6 +32,7 @@ MAX_STORED_BYTES = 256 * 1024
 # Slack either (the listener's own steps are compare-and-set, but its replies are not).
 EVENT_ATTEMPTS = 3
 ACTION_ATTEMPTS = 1
+FORM = "application/x-www-form-urlencoded"  # slash commands and interactions
 
 
 # A slash command's reply: its Slack fields in, the ack's JSON body out.
@@ -75,30 +76,32 @@ def deferral(body: str, content_type: str, events: frozenset[str], actions: froz
         event_id = doc.get("event_id")
         key = f"slack-event:{event_id}" if isinstance(event_id, str) and event_id else None
         return Deferral(f"event:{event['type']}", key, EVENT_ATTEMPTS)
-    if content_type.startswith("application/x-www-form-urlencoded"):
-        payloads = parse_qs(body).get("payload") or []
-        try:
-            doc = json.loads(payloads[0]) if len(payloads) == 1 else None
-        except ValueError:
-            return None
-        if not isinstance(doc, dict) or doc.get("type") != "block_actions":
-            return None
-        clicked = doc.get("actions")
-        if not isinstance(clicked, list) or not clicked:
-            return None
-        ids = [a.get("action_id") if isinstance(a, dict) else None for a in clicked]
-        if not all(i in actions for i in ids):
-            return None
-        return Deferral(f"action:{ids[0]}", None, ACTION_ATTEMPTS)
+    if content_type.startswith(FORM):
+        return click_deferral(parse_qs(body), actions)
     return None
 
 
-def slash_command(body: str, content_type: str, commands: frozenset[str]) -> dict[str, str] | None:
-    """The fields of a slash command named in `commands` (pure); None for anything else,
-    Slack's `ssl_check` included."""
-    if not commands or not content_type.startswith("application/x-www-form-urlencoded"):
+def click_deferral(fields: Mapping[str, list[str]], actions: Collection[str]) -> Deferral | None:
+    """`deferral` for a form Slack sent (its parsed `fields`): a click in `actions`, or None."""
+    payloads = fields.get("payload") or []
+    try:
+        doc = json.loads(payloads[0]) if len(payloads) == 1 else None
+    except ValueError:
         return None
-    fields = parse_qs(body, keep_blank_values=True)
+    if not isinstance(doc, dict) or doc.get("type") != "block_actions":
+        return None
+    clicked = doc.get("actions")
+    if not isinstance(clicked, list) or not clicked:
+        return None
+    ids = [a.get("action_id") if isinstance(a, dict) else None for a in clicked]
+    if not all(i in actions for i in ids):
+        return None
+    return Deferral(f"action:{ids[0]}", None, ACTION_ATTEMPTS)
+
+
+def slash_command(fields: Mapping[str, list[str]], commands: Collection[str]) -> dict[str, str] | None:
+    """The fields of a slash command named in `commands`, from a form's parsed `fields`
+    (pure); None for anything else, Slack's `ssl_check` and clicks included."""
     names = fields.get("command") or []
     if len(names) != 1 or names[0] not in commands or "ssl_check" in fields or "payload" in fields:
         return None
@@ -129,7 +132,6 @@ class Door:
         # Bolt's routing, middleware and context cost as much CPU as the reply itself: a
         # `/replica status` took 0.70 ms with 16 threads at once through Bolt, 0.40 ms here.
         self._commands = dict(commands or {})
-        self._command_names = frozenset(self._commands)
 
     def answer(self, body: bytes, headers: Mapping[str, str]) -> Answer | None:
         """The answer, once the request is stored or replied to (200) or refused (401);
@@ -141,15 +143,20 @@ class Door:
         except UnicodeDecodeError:
             return None
         content_type = headers.get("content-type", "")
-        command = slash_command(text, content_type, self._command_names)
-        chosen = None
-        if command is not None:
-            what = f"command:{command['command']}"
+        command, chosen = None, None
+        if content_type.startswith(FORM):  # parsed once, for a command or a click
+            fields = parse_qs(text, keep_blank_values=True)
+            command = slash_command(fields, self._commands)
+            if command is None:
+                chosen = click_deferral(fields, self._actions)
         else:
             chosen = deferral(text, content_type, self._events, self._actions)
-            if chosen is None:
-                return None
+        if command is not None:
+            what = f"command:{command['command']}"
+        elif chosen is not None:
             what = chosen.what
+        else:
+            return None
         timestamp = headers.get("x-slack-request-timestamp", "")
         if not self._signed(body, timestamp, headers.get("x-slack-signature", "")):
             log.warning("event=request_refused reason=signature what=%s", what)

@@ -7,7 +7,7 @@ import json
 import time
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 import pytest
 from slack_bolt import App
@@ -185,15 +185,18 @@ def command_body(text: str, command: str = "/replica", **extra: str) -> str:
 
 def test_only_the_named_slash_commands_are_picked_out() -> None:
     names = frozenset({"/replica"})
-    fields = slash_command(command_body("voice anna"), FORM, names)
+
+    def form(body: str) -> dict[str, list[str]]:
+        return parse_qs(body, keep_blank_values=True)
+
+    fields = slash_command(form(command_body("voice anna")), names)
     assert fields is not None and fields["text"] == "voice anna" and fields["user_id"] == "U1"
-    empty = slash_command(command_body(""), FORM, names)  # a blank text is kept, as Slack sends it
+    empty = slash_command(form(command_body("")), names)  # a blank text is kept, as Slack sends it
     assert empty is not None and empty["text"] == ""
-    assert slash_command(command_body("status", command="/other"), FORM, names) is None
-    assert slash_command(command_body("status", ssl_check="1"), FORM, names) is None  # Slack's URL check
-    assert slash_command(command_body("status"), JSON, names) is None
-    assert slash_command(click_body("create_replica"), FORM, names) is None
-    assert slash_command(command_body("status"), FORM, frozenset()) is None  # OAuth installs: Bolt's
+    assert slash_command(form(command_body("status", command="/other")), names) is None
+    assert slash_command(form(command_body("status", ssl_check="1")), names) is None  # Slack's URL check
+    assert slash_command(form(click_body("create_replica")), names) is None
+    assert slash_command(form(command_body("status")), frozenset()) is None  # OAuth installs: Bolt's
 
 
 def test_the_door_answers_a_signed_slash_command_with_its_reply_and_stores_nothing(database_url: str) -> None:
@@ -215,6 +218,8 @@ def test_the_door_answers_a_signed_slash_command_with_its_reply_and_stores_nothi
     assert door.answer(forged.encode(), unsigned) == REFUSED
     garbled = {"content-type": JSON, "x-slack-request-timestamp": "soon"}
     assert door.answer(event_body("Ev8").encode(), garbled) == REFUSED
+    as_json = command_body("status")  # a command's form under another content type
+    assert door.answer(as_json.encode(), headers(as_json, JSON)) is None
     other = command_body("status", command="/other")
     assert door.answer(other.encode(), headers(other, FORM)) is None  # Bolt's
     assert [a["text"] for a in asked] == ["status"]
