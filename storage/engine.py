@@ -226,6 +226,21 @@ class Database:
                 raise
             conn.cursor().execute("COMMIT")
 
+    @contextlib.contextmanager
+    def single_statement(self) -> Iterator[Tx]:
+        """A write that is exactly ONE statement: on PostgreSQL it runs in autocommit, its
+        own transaction (atomic as any statement is), without the round trips of BEGIN and
+        COMMIT; on SQLite it is `write()`. A second statement here would commit apart."""
+        if not self.is_postgres:
+            with self.write() as tx:
+                yield tx
+            return
+        with self._connection() as conn:
+            tx = Tx(conn, True)
+            yield tx
+        if tx.info.get(ENQUEUED):
+            self.wakeup.notify()
+
     def group_writes(self) -> None:
         """From now on a SQLite file's writers in line share one transaction (group_commit.py).
         For processes that answer Slack's requests, where a burst's writes queue behind each

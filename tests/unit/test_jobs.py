@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -56,6 +57,28 @@ def test_a_dead_workers_job_is_taken_over_when_its_lease_lapses(database_url: st
     assert again.id == held.id and again.attempt == 2
     assert not jobs.complete(held, "dead")  # the dead worker's late answer changes nothing
     assert jobs.complete(again, "alive")
+
+
+def test_many_enqueued_at_once_all_go_in_and_repeated_keys_once(database_url: str) -> None:
+    db, store, _ = fresh(database_url)
+    assert store.enqueue(JobSpec("k", {"n": 0}, dedupe_key="waits"))
+    specs = [
+        JobSpec("k", {"n": 1}, dedupe_key="waits"),  # one with this key waits: skipped
+        JobSpec("k", {"n": 2}, dedupe_key="twice", subject="s1", team_id="T1"),
+        JobSpec("k", {"n": 3}, dedupe_key="twice"),  # repeats a key earlier in the batch
+        JobSpec("other", {"n": 4}, queue="q2", delay_seconds=600, max_attempts=2),
+        JobSpec("k", {"n": 5}),
+    ]
+    store.enqueue_all(specs)
+    with db.read() as tx:
+        rows = tx.rows("SELECT * FROM jobs ORDER BY id")
+    assert [json.loads(r["args_json"])["n"] for r in rows] == [0, 2, 4, 5]
+    two, four = rows[1], rows[2]
+    assert (two["subject"], two["team_id"], two["dedupe_key"], two["queue"]) == ("s1", "T1", "twice", "default")
+    assert (four["kind"], four["queue"], four["max_attempts"], four["state"]) == ("other", "q2", 2, "available")
+    assert four["run_at"] > two["run_at"]  # delayed by ten minutes
+    assert [j.args["n"] for j in store.claim("w", ["default"], 30, limit=10)] == [0, 2, 5]
+    store.enqueue_all([])  # nothing to do, and no error
 
 
 def test_keys_dedupe_waiting_and_running_jobs_only(database_url: str) -> None:
@@ -191,5 +214,13 @@ def test_on_postgresql_another_process_hears_a_new_job_at_commit_and_not_a_dupli
             assert insert_job(tx, JobSpec("k", {"n": 3}), True)
             tx.execute("SELECT 1/0")  # the transaction rolls back: its job was never there
         assert heard.wait(after_first, 1.5) == after_first  # neither is heard
+        # Many at once (the web role's recorder): one statement, heard once it is in.
+        other.enqueue_all([JobSpec("k", {"n": 4}, dedupe_key="once"), JobSpec("k", {"n": 5}, dedupe_key="new")])
+        after_batch = heard.wait(after_first, 10)
+        assert after_batch > after_first
+        other.enqueue_all([JobSpec("k", {"n": 6}, dedupe_key="new")])  # all of it waits already
+        assert heard.wait(after_batch, 1.5) == after_batch
+        with db.read() as tx:
+            assert tx.scalars("SELECT args_json FROM jobs ORDER BY id") == ['{"n": 1}', '{"n": 5}']
     finally:
         listener.stop()
