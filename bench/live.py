@@ -27,7 +27,7 @@ import httpx
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
-from bench.common import table, twelve_megapixel
+from bench.common import cpu_ms, table, twelve_megapixel, with_children
 from tests.e2e.flow import checklist_ts, ready_update
 from tests.e2e.harness import (
     AWS_KEY,
@@ -183,12 +183,31 @@ def fire(port: int, bodies: list[tuple[bytes, str]]) -> list[float]:
         return list(pool.map(together, bodies))
 
 
-def ack_latency(r: Rig, bot: BotProcess, n: int, rounds: int, name: str = "replica-bot") -> list[list[object]]:
+def ack_latency(
+    r: Rig, bot: BotProcess, n: int, rounds: int, name: str = "replica-bot", database_pid: int | None = None
+) -> list[list[object]]:
+    """Bursts of `n` to the bot and to the bare app, in turn; p50/p99 of each, and the CPU
+    each burst cost the bot, its database server (`database_pid`, when it has one) and the
+    bare app: on this 2-core machine a burst's p99 is mostly how much CPU it takes."""
     port = free_port()
     env = {"SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": r.slack.api_url}
     bare = subprocess.Popen(
         [sys.executable, "-m", "bench.bare_app", str(port)], cwd=REPO_ROOT, env={**env, "PYTHONPATH": str(REPO_ROOT)}
     )
+    assert bot.proc is not None
+    ours_pid = bot.proc.pid
+    cpu: dict[str, list[float]] = {"ours": [], "database": [], "bare": []}
+
+    def burst(target: int, bodies: list[tuple[bytes, str]], pids: dict[str, list[int]]) -> list[float]:
+        before = {k: cpu_ms(p) for k, p in pids.items()}
+        latencies = fire(target, bodies)
+        time.sleep(ROUND_GAP_SECONDS)  # each burst is its own: the work it caused is done
+        for key, pid_list in pids.items():
+            used, start = cpu_ms(pid_list), before[key]
+            if used is not None and start is not None:
+                cpu[key].append(used - start)
+        return latencies
+
     try:
         wait_for(lambda: _up(port), 20)
         results: dict[str, list[float]] = {name: [], "bare Bolt app (ack only)": []}
@@ -196,10 +215,9 @@ def ack_latency(r: Rig, bot: BotProcess, n: int, rounds: int, name: str = "repli
         fire(port, burst_bodies(r, 3, offset=91_000))  # what a burst measures
         pairs: list[float] = []  # per round: this burst's p99 over the bare app's next burst's
         for k in range(rounds):  # interleaved, so both see the same machine noise
-            ours = fire(bot.port, burst_bodies(r, n, offset=k * n))
-            time.sleep(ROUND_GAP_SECONDS)  # each burst is its own: the work it caused is done
-            bare_burst = fire(port, burst_bodies(r, n, offset=10_000 + k * n))
-            time.sleep(ROUND_GAP_SECONDS)
+            ours_pids = {"ours": [ours_pid], **({"database": with_children(database_pid)} if database_pid else {})}
+            ours = burst(bot.port, burst_bodies(r, n, offset=k * n), ours_pids)
+            bare_burst = burst(port, burst_bodies(r, n, offset=10_000 + k * n), {"bare": [bare.pid]})
             results[name] += ours
             results["bare Bolt app (ack only)"] += bare_burst
             pairs.append(percentile(ours, 99) / percentile(bare_burst, 99))
@@ -207,7 +225,7 @@ def ack_latency(r: Rig, bot: BotProcess, n: int, rounds: int, name: str = "repli
         bare.terminate()
         bare.wait(10)
     bare_p99 = percentile(results["bare Bolt app (ack only)"], 99)
-    rows = []
+    rows: list[list[object]] = []
     for label, values in results.items():
         p99 = percentile(values, 99)
         lost = sum(1 for v in values if v == LOST)
@@ -223,6 +241,20 @@ def ack_latency(r: Rig, bot: BotProcess, n: int, rounds: int, name: str = "repli
                 f"p50 {statistics.median(values):.1f} ms",
                 f"p99 {p99:.1f} ms",
                 ratio,
+            ]
+        )
+    if cpu["ours"] and cpu["bare"]:
+        server = cpu["database"] or [0.0] * len(cpu["ours"])
+        totals = [a + b for a, b in zip(cpu["ours"], server, strict=True)]
+        bare_cpu = statistics.median(cpu["bare"])
+        rows.append(
+            [
+                f"CPU per burst, {name}" + (" + its database server" if cpu["database"] else ""),
+                f"{n} × {rounds}",
+                f"median {statistics.median(cpu['ours']):.0f} ms"
+                + (f" + {statistics.median(server):.0f} ms" if cpu["database"] else ""),
+                f"max {max(totals):.0f} ms",
+                f"{statistics.median(totals) / bare_cpu:.2f}× bare's {bare_cpu:.0f} ms (10 ms ticks)",
             ]
         )
     return rows

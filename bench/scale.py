@@ -108,11 +108,12 @@ def event_to_checklist(r: Rig, database: str, photo: bytes, repeat: int, tag: st
         stop_all(bots)
 
 
-def web_acks(r: Rig, database: str, n: int, rounds: int, tag: str) -> list[list[object]]:
-    web = launch(r, database, "web", f"ack-web-{tag}")
+def web_acks(r: Rig, engine: object, n: int, rounds: int, tag: str) -> list[list[object]]:
+    web = launch(r, database_for(r, engine, f"ack-{tag}"), "web", f"ack-web-{tag}")
+    server = engine.pid if isinstance(engine, PostgresServer) else None  # its CPU is counted too
     try:
         web.wait_ready()
-        rows = ack_latency(r, web, n, rounds, name=f"web role ({tag})")
+        rows = ack_latency(r, web, n, rounds, name=f"web role ({tag})", database_pid=server)
     finally:
         web.kill()
     return rows
@@ -126,7 +127,7 @@ def run(quick: bool) -> str:
     rows: list[list[object]] = []
     with rig() as r, databases(quick) as engines:
         for tag, engine in engines.items():
-            ack_rows += web_acks(r, database_for(r, engine, f"ack-{tag}"), n, rounds, tag)
+            ack_rows += web_acks(r, engine, n, rounds, tag)
             per_minute = {
                 w: throughput(r, database_for(r, engine, f"tp{w}-{tag}"), photo, w, count, f"{tag}{w}") for w in (1, 2)
             }

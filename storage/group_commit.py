@@ -81,6 +81,24 @@ class GroupCommit:
         if group.error is not None:
             raise CommitFailed(f"the transaction was not committed: {group.error}") from group.error
 
+    @contextlib.contextmanager
+    def single_statement(self) -> Iterator[Any]:
+        """Yields a Tx for a block that runs ONE statement. With no group open in this process
+        it runs alone in autocommit, the gate held (one driver call instead of BEGIN,
+        SAVEPOINT, RELEASE and COMMIT); otherwise it joins the open group, as `write()` does
+        (an open group holds SQLite's write lock: a statement beside it would wait for it)."""
+        if getattr(self._inside, "group", None) is None:
+            with self._gate():
+                if self._group is None:
+                    pooled = self._checkout()
+                    try:
+                        yield self._new_tx(pooled.driver_connection)
+                    finally:
+                        pooled.close()
+                    return
+        with self.write() as tx:
+            yield tx
+
     def _join(self) -> _Group:
         """The open group, or a new one; the gate is held."""
         if self._group is None:

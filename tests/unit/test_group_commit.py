@@ -143,3 +143,47 @@ def test_with_grouped_writes_the_wal_is_checkpointed_in_the_background_not_in_a_
     _wait_for(lambda: main_file.stat().st_size > before + 300 * 2000, timeout=5)  # copied in
     assert len(_names(db)) == 300
     db.close()
+
+
+def test_a_single_statement_runs_alone_or_joins_an_open_group(tmp_path: Path) -> None:
+    db = _database(tmp_path)
+    grouped = db._grouped
+    assert grouped is not None
+    commits_before = grouped.commits
+    with db.single_statement() as tx:  # nothing else writing: autocommit, no group of its own
+        tx.execute("INSERT INTO parent (id) VALUES ('alone'), ('alone2')")
+    assert grouped.commits == commits_before and _names(db) == {"alone", "alone2"}
+    with pytest.raises(Exception, match="UNIQUE"), db.single_statement() as tx:
+        tx.execute("INSERT INTO parent (id) VALUES ('new'), ('alone')")  # all of it or nothing
+    assert _names(db) == {"alone", "alone2"}
+
+    # A group is open between two writers (one more is in line): the statement must join
+    # it, not wait beside it for SQLite's write lock (held by the group) until the busy timeout.
+    done: list[str] = []
+
+    def first() -> None:
+        with db.write() as tx:
+            tx.execute("INSERT INTO parent (id) VALUES ('first')")
+            with grouped._lock:
+                grouped._in_line += 1  # a writer about to ask for the gate: the group stays open
+        done.append("first")
+
+    def statement() -> None:
+        with db.single_statement() as tx:
+            tx.execute("INSERT INTO parent (id) VALUES ('statement')")
+        done.append("statement")
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=first), threading.Thread(target=statement)]
+    threads[0].start()
+    _wait_for(lambda: grouped._in_line == 1 and grouped._group is not None)  # first is done, its group open
+    threads[1].start()
+    _wait_for(lambda: grouped._group is not None and grouped._group.writers == 2)  # the statement joined
+    with grouped._lock:
+        grouped._in_line -= 1  # the writer in line arrives, and is the last: it commits for all
+    with db.write() as tx:
+        tx.execute("INSERT INTO parent (id) VALUES ('last')")
+    for t in threads:
+        t.join(30)
+    assert sorted(done) == ["first", "statement"] and time.monotonic() - started < 3
+    assert _names(db) == {"alone", "alone2", "first", "statement", "last"}
