@@ -184,11 +184,18 @@ def fire(port: int, bodies: list[tuple[bytes, str]]) -> list[float]:
 
 
 def ack_latency(
-    r: Rig, bot: BotProcess, n: int, rounds: int, name: str = "replica-bot", database_pid: int | None = None
+    r: Rig,
+    bot: BotProcess,
+    n: int,
+    rounds: int,
+    name: str = "replica-bot",
+    database_pid: int | None = None,
+    runs_jobs: bool = False,
 ) -> list[list[object]]:
     """Bursts of `n` to the bot and to the bare app, in turn; p50/p99 of each, and the CPU
     each burst cost the bot, its database server (`database_pid`, when it has one) and the
-    bare app: on this 2-core machine a burst's p99 is mostly how much CPU it takes."""
+    bare app: on this 2-core machine a burst's p99 is mostly how much CPU it takes.
+    `runs_jobs`: the bot also runs the jobs a burst starts (their CPU is counted too)."""
     port = free_port()
     env = {"SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": r.slack.api_url}
     bare = subprocess.Popen(
@@ -249,7 +256,9 @@ def ack_latency(
         bare_cpu = statistics.median(cpu["bare"])
         rows.append(
             [
-                f"CPU per burst, {name}" + (" + its database server" if cpu["database"] else ""),
+                f"CPU per burst, {name}"
+                + (" + its database server" if cpu["database"] else "")
+                + (" (and the jobs it started)" if runs_jobs else ""),
                 f"{n} × {rounds}",
                 f"median {statistics.median(cpu['ours']):.0f} ms"
                 + (f" + {statistics.median(server):.0f} ms" if cpu["database"] else ""),
@@ -338,7 +347,7 @@ def run(quick: bool) -> str:
         bot = start_bot(r, DOWNLOAD_MAX_BYTES=str(50 * 2**20))
         try:
             wait_for(lambda: r.tavus.requests["GET /v2/voices"] > 0, 20)
-            rows += ack_latency(r, bot, n, rounds)
+            rows += ack_latency(r, bot, n, rounds, runs_jobs=True)
             rows.append(first_reply(r, bot, photo, 3 if quick else 10))
             rows.append(memory(r, bot, photo, 4 if quick else 20))
         finally:
