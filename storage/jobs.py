@@ -22,6 +22,8 @@ from .engine import ENQUEUED, Database, Tx
 from .records import seconds_ago, seconds_from_now, utc_now
 
 NOTIFY_CHANNEL = "replica_bot_jobs"
+# Rows in one INSERT: 9 parameters each stays under old SQLite builds' 999-parameter limit.
+MAX_ROWS_PER_INSERT = 100
 DEFAULT_MAX_ATTEMPTS = 5
 MAX_BACKOFF_SECONDS = 300.0
 
@@ -96,6 +98,8 @@ def insert_jobs(tx: Tx, specs: Sequence[JobSpec], is_postgres: bool) -> None:
     earlier in `specs`, are skipped."""
     if not specs:
         return
+    if len(specs) > MAX_ROWS_PER_INSERT:
+        raise ValueError(f"{len(specs)} jobs in one statement; at most {MAX_ROWS_PER_INSERT}")
     params = {
         f"{name}_{i}": value for i, spec in enumerate(specs) for name, value in _insert_params(spec, False).items()
     }

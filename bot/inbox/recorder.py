@@ -18,7 +18,7 @@ import queue
 import threading
 from dataclasses import dataclass, field
 
-from storage.jobs import JobSpec, JobStore
+from storage.jobs import MAX_ROWS_PER_INSERT, JobSpec, JobStore
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class Recorder:
 
     def __init__(self, jobs: JobStore, batch_max: int = BATCH_MAX):
         self._jobs = jobs
-        self._batch_max = batch_max
+        self._batch_max = min(batch_max, MAX_ROWS_PER_INSERT)  # one batch, one statement
         self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
         self.transactions = 0  # committed batches (for tests and curiosity)
         # A daemon: it only ever holds requests whose senders are still waiting for it.

@@ -10,7 +10,7 @@ import pytest
 
 from storage import Database, Repository
 from storage.engine import Wakeup
-from storage.jobs import JobSpec, JobStore, insert_job
+from storage.jobs import MAX_ROWS_PER_INSERT, JobSpec, JobStore, insert_job
 from storage.leases import Leases
 from storage.notify import JobListener
 
@@ -79,6 +79,10 @@ def test_many_enqueued_at_once_all_go_in_and_repeated_keys_once(database_url: st
     assert four["run_at"] > two["run_at"]  # delayed by ten minutes
     assert [j.args["n"] for j in store.claim("w", ["default"], 30, limit=10)] == [0, 2, 5]
     store.enqueue_all([])  # nothing to do, and no error
+    with pytest.raises(ValueError, match="at most"):
+        store.enqueue_all([JobSpec("k", {"n": i}) for i in range(MAX_ROWS_PER_INSERT + 1)])
+    with db.read() as tx:
+        assert tx.scalars("SELECT COUNT(*) FROM jobs") == [4]  # none of those went in
 
 
 def test_keys_dedupe_waiting_and_running_jobs_only(database_url: str) -> None:
