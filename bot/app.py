@@ -186,7 +186,6 @@ def run(settings: Settings, role: str = "all") -> None:
                 settings.slack_signing_secret,
                 STORED_EVENTS,
                 STORED_ACTIONS,
-                one_writer=role == "web",
                 commands=door_commands(workflow),
             )
         web = WebRole(build_app(services, workflow), settings, services.repo, gauge, door).start()

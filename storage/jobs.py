@@ -178,7 +178,7 @@ class JobStore:
     def enqueue_all(self, specs: Sequence[JobSpec]) -> None:
         """Several jobs in one transaction (all or none); one whose key waits is skipped.
         One statement, run on its own when nothing else of this process is writing: no
-        BEGIN and COMMIT around it (see Database.single_statement). The web role's recorder
+        BEGIN and COMMIT around it (see Database.single_statement). The door's recorder
         stores a burst this way."""
         with self.db.single_statement() as tx:
             insert_jobs(tx, specs, self.db.is_postgres)
