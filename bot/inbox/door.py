@@ -123,7 +123,7 @@ class Door:
         # A burst's requests are stored by one thread, many per statement (recorder.py), in
         # the web role and the one-process bot alike. (The one-process bot used to store each
         # on its request thread; since a batch is one statement, alternating runs measured
-        # per-burst p99 1.43–1.46× the bare app with the recorder against 1.41–1.88×.)
+        # per-burst p99 1.33–1.47× the bare app with the recorder against 1.41–1.88×.)
         self._record: Callable[[JobSpec], object] = Recorder(jobs).record
         self._verifier = SignatureVerifier(signing_secret)
         self._events = events
