@@ -263,7 +263,11 @@ def ack_latency(
                 f"median {statistics.median(cpu['ours']):.0f} ms"
                 + (f" + {statistics.median(server):.0f} ms" if cpu["database"] else ""),
                 f"max {max(totals):.0f} ms",
-                f"{statistics.median(totals) / bare_cpu:.2f}× bare's {bare_cpu:.0f} ms (10 ms ticks)",
+                (
+                    f"{statistics.median(totals) / bare_cpu:.2f}× bare's {bare_cpu:.0f} ms (10 ms ticks)"
+                    if bare_cpu
+                    else "bare's < 10 ms (one tick)"
+                ),
             ]
         )
     return rows
