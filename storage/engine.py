@@ -113,10 +113,6 @@ class Tx:
         cursor.execute(_to_pyformat(sql) if self._pg else sql, values)
         return cursor
 
-    def execute_many(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        """One statement for each of `rows` (no list parameters), in one driver call."""
-        self._conn.cursor().executemany(_to_pyformat(sql) if self._pg else sql, rows)
-
     def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         cursor = self.execute(sql, params)
         found = cursor.fetchall()
@@ -203,11 +199,15 @@ class Database:
             finally:
                 pooled.close()  # back to the pool
 
+    def write(self) -> contextlib.AbstractContextManager[Tx]:
+        """A transaction that may write; committed on success, rolled back on error."""
+        return self._waking_runners(self._grouped.write() if self._grouped is not None else self._own_transaction())
+
     @contextlib.contextmanager
-    def write(self) -> Iterator[Tx]:
-        """A transaction that may write; committed on success, rolled back on error.
-        Job runners in this process are woken once a transaction that enqueued commits."""
-        with self._grouped.write() if self._grouped is not None else self._own_transaction() as tx:
+    def _waking_runners(self, transaction: contextlib.AbstractContextManager[Tx]) -> Iterator[Tx]:
+        """`transaction`'s Tx; job runners in this process are woken once it has committed
+        jobs (`ENQUEUED`)."""
+        with transaction as tx:
             yield tx
         if tx.info.get(ENQUEUED):
             self.wakeup.notify()
@@ -226,18 +226,16 @@ class Database:
                 raise
             conn.cursor().execute("COMMIT")
 
-    @contextlib.contextmanager
-    def single_statement(self) -> Iterator[Tx]:
+    def single_statement(self) -> contextlib.AbstractContextManager[Tx]:
         """A write that is exactly ONE statement, run in autocommit as its own transaction
         (atomic, as any statement is): one driver call, where `write()` makes three (BEGIN,
         it, COMMIT; five within a SQLite group) and each lets go of the GIL and waits to take
         it back. Under a burst of 100 requests on PostgreSQL the web role's batches took ~6 ms
         instead of ~15 (medians). While a SQLite group is open, it joins the group instead.
         A second statement here would commit on its own; not for use inside `write()`."""
-        with self._grouped.single_statement() if self._grouped is not None else self._autocommit() as tx:
-            yield tx
-        if tx.info.get(ENQUEUED):
-            self.wakeup.notify()
+        return self._waking_runners(
+            self._grouped.single_statement() if self._grouped is not None else self._autocommit()
+        )
 
     @contextlib.contextmanager
     def _autocommit(self) -> Iterator[Tx]:

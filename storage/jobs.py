@@ -85,8 +85,8 @@ def insert_job(tx: Tx, spec: JobSpec, is_postgres: bool) -> bool:
     """Enqueue within the caller's transaction; False when a job with its key waits or runs.
     Workers are woken when the transaction commits (NOTIFY on PostgreSQL, in-process
     signals everywhere: see Database.write)."""
-    cur = tx.execute(_insert_sql(is_postgres), _insert_params(spec, is_postgres))
-    if cur.rowcount != 1:
+    cur = tx.execute(_insert_sql(1, is_postgres), _insert_params([spec], is_postgres))
+    if cur.rowcount != 1:  # (PostgreSQL: the one NOTIFY row, there only when the row went in)
         return False
     tx.info[ENQUEUED] = True
     return True
@@ -100,12 +100,7 @@ def insert_jobs(tx: Tx, specs: Sequence[JobSpec], is_postgres: bool) -> None:
         return
     if len(specs) > MAX_ROWS_PER_INSERT:
         raise ValueError(f"{len(specs)} jobs in one statement; at most {MAX_ROWS_PER_INSERT}")
-    params = {
-        f"{name}_{i}": value for i, spec in enumerate(specs) for name, value in _insert_params(spec, False).items()
-    }
-    if is_postgres:
-        params["channel"] = NOTIFY_CHANNEL
-    tx.execute(_insert_many_sql(len(specs), is_postgres), params)
+    tx.execute(_insert_sql(len(specs), is_postgres), _insert_params(specs, is_postgres))
     tx.info[ENQUEUED] = True  # (at worst a runner here looks once for nothing)
 
 
@@ -119,20 +114,11 @@ _ROW = (
 )
 
 
-@functools.lru_cache(maxsize=2)
-def _insert_sql(is_postgres: bool) -> str:
-    insert = f"{_INSERT}{_ROW.format(i='')} ON CONFLICT DO NOTHING"
-    if is_postgres:
-        # The NOTIFY rides in the same statement (one round trip, not two); PostgreSQL
-        # delivers it at COMMIT, and only when the row went in.
-        insert = f"WITH added AS ({insert} RETURNING id) SELECT pg_notify(:channel, :queue) FROM added"
-    return insert
-
-
 @functools.lru_cache(maxsize=256)
-def _insert_many_sql(count: int, is_postgres: bool) -> str:
-    """`count` rows (parameters suffixed _0, _1, …); on PostgreSQL with one NOTIFY for each
-    queue that got a row."""
+def _insert_sql(count: int, is_postgres: bool) -> str:
+    """`count` rows (parameters suffixed _0, _1, …). On PostgreSQL the NOTIFY rides in the
+    same statement (one round trip, not two), once for each queue that got a row; PostgreSQL
+    delivers it at COMMIT, and only when a row went in."""
     insert = f"{_INSERT}{', '.join(_ROW.format(i=f'_{i}') for i in range(count))} ON CONFLICT DO NOTHING"
     if is_postgres:
         insert = (
@@ -142,20 +128,25 @@ def _insert_many_sql(count: int, is_postgres: bool) -> str:
     return insert
 
 
-def _insert_params(spec: JobSpec, is_postgres: bool) -> dict[str, Any]:
+def _insert_params(specs: Sequence[JobSpec], is_postgres: bool) -> dict[str, Any]:
+    """The parameters of `_insert_sql(len(specs), is_postgres)`."""
     now = utc_now()
-    return {
-        "kind": spec.kind,
-        "queue": spec.queue,
-        "args": json.dumps(spec.args, sort_keys=True),
-        "key": spec.dedupe_key,
-        "subject": spec.subject,
-        "team": spec.team_id,
-        "max": spec.max_attempts,
-        "run_at": seconds_from_now(spec.delay_seconds) if spec.delay_seconds else now,
-        "now": now,
-        **({"channel": NOTIFY_CHANNEL} if is_postgres else {}),
-    }
+    params: dict[str, Any] = {"channel": NOTIFY_CHANNEL} if is_postgres else {}
+    for i, spec in enumerate(specs):
+        params.update(
+            {
+                f"kind_{i}": spec.kind,
+                f"queue_{i}": spec.queue,
+                f"args_{i}": json.dumps(spec.args, sort_keys=True),
+                f"key_{i}": spec.dedupe_key,
+                f"subject_{i}": spec.subject,
+                f"team_{i}": spec.team_id,
+                f"max_{i}": spec.max_attempts,
+                f"run_at_{i}": seconds_from_now(spec.delay_seconds) if spec.delay_seconds else now,
+                f"now_{i}": now,
+            }
+        )
+    return params
 
 
 def backoff_seconds(attempt: int, base: float = 2.0) -> float:
