@@ -42,7 +42,7 @@ def answer(workflow: Workflow, text: str, team_id: str, user_id: str) -> Message
             return Message(shown + "Set a name with `/replica name <text>`.")
         return Message(workflow.set_default_name(team_id, user_id, rest))
     if word == "status":
-        return Message(messages.status_text([vars(s) for s in workflow.s.repo.for_user(team_id, user_id)]))
+        return Message(messages.status_text(workflow.s.repo.latest_for_user(team_id, user_id, messages.STATUS_FIELDS)))
     if word == "cancel":
         return Message(messages.cancelled_text(workflow.cancel_drafts(team_id, user_id)))
     if word == "delete":

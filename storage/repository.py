@@ -10,7 +10,7 @@ policies and usage in `policy.py`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import fields
 from typing import Any
 
@@ -24,7 +24,7 @@ from .policy import PolicyStore
 from .records import SUBMISSION_FIELDS, Submission, utc_now
 from .workspaces import WorkspaceStore
 
-# What lists of submissions (status, App Home, cancel) read: not the file object or findings.
+# What lists of submissions (App Home, cancel) read: not the file object or findings.
 _LIST_COLUMNS = ", ".join(sorted(SUBMISSION_FIELDS - {"file_json", "findings_json"}))
 
 
@@ -98,13 +98,27 @@ class Repository(PeopleStore, OutboxStore, WorkspaceStore, AuditStore, PolicySto
 
     def for_user(self, team_id: str, user_id: str, limit: int = 20) -> list[Submission]:
         """A person's latest submissions, for lists (the large JSON columns are left out)."""
+        return [Submission.from_row(r) for r in self._latest(_LIST_COLUMNS, team_id, user_id, limit)]
+
+    def latest_for_user(
+        self, team_id: str, user_id: str, columns: Collection[str], limit: int = 20
+    ) -> list[dict[str, Any]]:
+        """`columns` of a person's latest submissions, newest first, as plain rows: for a list
+        that shows a few of them. (`/replica status`, answered in the web role's burst of
+        requests, read 41 columns to show 6: 0.32 ms of CPU per answer on PostgreSQL and
+        0.25 ms on SQLite, against 0.18 and 0.08 ms for the six.)"""
+        unknown = set(columns) - SUBMISSION_FIELDS
+        if unknown or not columns:  # (names go into the SQL text: only known columns may)
+            raise ValueError(f"not columns of a submission: {sorted(unknown) or 'none given'}")
+        return self._latest(", ".join(columns), team_id, user_id, limit)
+
+    def _latest(self, columns: str, team_id: str, user_id: str, limit: int) -> list[dict[str, Any]]:
         with self.db.read() as tx:
-            rows = tx.rows(
-                f"SELECT {_LIST_COLUMNS} FROM submissions WHERE team_id = :team AND user_id = :user "
+            return tx.rows(
+                f"SELECT {columns} FROM submissions WHERE team_id = :team AND user_id = :user "
                 "ORDER BY created_at DESC LIMIT :limit",
                 {"team": team_id, "user": user_id, "limit": limit},
             )
-        return [Submission.from_row(r) for r in rows]
 
     def by_replica_id(self, replica_id: str) -> Submission | None:
         with self.db.read() as tx:

@@ -110,6 +110,10 @@ STATUS_WORDS = {
 }
 
 
+# Every field `status_line` reads: the status command reads only these from the database.
+STATUS_FIELDS = ("display_name", "file_name", "status", "replica_id", "training_progress", "created_at")
+
+
 def status_line(r: dict[str, Any]) -> str:
     name = escape(r.get("display_name") or r.get("file_name") or "photo")
     parts = [f"*{name}*", STATUS_WORDS.get(r["status"], r["status"])]

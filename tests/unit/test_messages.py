@@ -111,3 +111,34 @@ def test_policy_messages_fit_block_kit_and_the_modal_reads_back() -> None:
     assert policy_from_form(form) == (policy, {})
     bad, errors = policy_from_form(PolicyForm(who="listed", quota="-1", max_training="x", approval=True))
     assert bad is None and set(errors) == {"policy_people", "policy_quota", "policy_max_training", "policy_channel"}
+
+
+class _Watched(dict[str, object]):
+    """A row that remembers which fields were read."""
+
+    read: set[str]
+
+    def __getitem__(self, key: str) -> object:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+        self.read.add(key)
+        return super().get(key, default)
+
+
+def test_the_status_list_reads_only_the_fields_the_status_command_fetches() -> None:
+    from dataclasses import fields
+
+    from storage.records import Submission
+
+    every = {f.name: f"value of {f.name}" for f in fields(Submission)}
+    read: set[str] = set()
+    for status in ("checking", "ready", "training", "completed", "failed"):
+        for name in ("Ann's twin", None):
+            row = _Watched({**every, "status": status, "display_name": name, "created_at": "2026-11-01T10:00:00+00:00"})
+            row.read = read
+            line = messages.status_line(row)
+            assert line == messages.status_line({k: row[k] for k in messages.STATUS_FIELDS})
+    assert read <= set(messages.STATUS_FIELDS), read - set(messages.STATUS_FIELDS)
+    assert {"status", "replica_id", "training_progress", "display_name", "file_name", "created_at"} <= read

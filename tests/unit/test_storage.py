@@ -1,6 +1,8 @@
 import sys
 from pathlib import Path
 
+import pytest
+
 from storage import Repository, Submission
 
 
@@ -187,6 +189,23 @@ def test_a_persons_latest_rows_come_newest_first_without_a_sort(database_url: st
                 )
             )
         assert "idx_submissions_user_recent" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_a_persons_latest_rows_can_be_read_as_a_few_columns(database_url: str) -> None:
+    repo = Repository(database_url)
+    for i in range(3):
+        assert repo.create_submission(sub(f"s{i}", file_id=f"F{i}", ts=f"{i}.1"))
+        with repo.db.write() as tx:
+            at = {"at": f"2026-01-0{i + 1}", "id": f"s{i}"}
+            tx.execute("UPDATE submissions SET created_at = :at WHERE id = :id", at)
+    repo.create_submission(Submission(**{**vars(sub("other", "F99")), "user_id": "U2"}))
+    rows = repo.latest_for_user("T", "U", ("file_id", "status"), limit=2)
+    assert rows == [{"file_id": "F2", "status": "checking"}, {"file_id": "F1", "status": "checking"}]
+    assert repo.latest_for_user("T", "nobody", ("status",)) == []
+    with pytest.raises(ValueError, match="secret"):
+        repo.latest_for_user("T", "U", ("status", "secret FROM x; --"))
+    with pytest.raises(ValueError):
+        repo.latest_for_user("T", "U", ())
 
 
 def test_rows_are_named_by_their_columns_with_interned_names(database_url: str) -> None:
