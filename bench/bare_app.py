@@ -1,5 +1,5 @@
-"""A bare Bolt app that only acks, served exactly like the bot (waitress + Bolt's WSGI
-adapter, 16 threads): the baseline for the ack-latency benchmark."""
+"""A bare Bolt app that only acks, served exactly like the bot (the bot's waitress server,
+Bolt's WSGI adapter, 16 threads): the baseline for the ack-latency benchmark."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import sys
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from waitress import serve
 
-from bot.roles.web import wsgi_app
+from bot.roles.http_server import make_server
+from bot.roles.web import HTTP_THREADS, wsgi_app
 
 
 def main() -> None:
@@ -20,7 +20,7 @@ def main() -> None:
     app.event("message")(lambda ack: ack())
     app.command("/replica")(lambda ack: ack())
     app.action("create_replica")(lambda ack: ack())
-    serve(wsgi_app(app, None), host="127.0.0.1", port=int(sys.argv[1]), threads=16, _quiet=True)
+    make_server(wsgi_app(app, None), "127.0.0.1", int(sys.argv[1]), HTTP_THREADS).run()
 
 
 if __name__ == "__main__":

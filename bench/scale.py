@@ -15,9 +15,12 @@ from contextlib import contextmanager
 
 from bench.common import table, twelve_megapixel
 from bench.live import ACK_ROUNDS, Rig, ack_latency, rig
+from storage import Repository, Submission
 from tests.e2e.flow import checklist_ts, ready_update
-from tests.e2e.harness import BotProcess, bot_env, database_env, file_share_event, free_port
+from tests.e2e.harness import TEAM, USER, BotProcess, bot_env, database_env, file_share_event, free_port
 from tests.pg import PostgresServer
+
+STATUS_ROWS = 20  # what `/replica status` lists
 
 
 @contextmanager
@@ -108,8 +111,39 @@ def event_to_checklist(r: Rig, database: str, photo: bytes, repeat: int, tag: st
         stop_all(bots)
 
 
+def seed_status_rows(database: str, count: int = STATUS_ROWS) -> None:
+    """Give the bursts' person `count` photos and replicas, so that their `/replica status`
+    reads and lists real rows (the web role runs no jobs: without this it would list none)."""
+    repo = Repository(database)
+    states = ("training", "completed", "ready", "needs_fix", "failed")
+    try:
+        for i in range(count):
+            status = states[i % len(states)]
+            ts = f"1700{i:06d}.0001"
+            sub = Submission(
+                id=f"seed{i}",
+                team_id=TEAM,
+                user_id=USER,
+                channel_id="D1",
+                message_ts=ts,
+                thread_ts=ts,
+                file_id=f"FSEED{i}",
+                status=status,
+                file_name=f"photo {i}.jpg",
+                display_name=f"Twin {i}" if i % 2 else None,
+                replica_id=f"r{i:09d}" if status in ("training", "completed") else None,
+                training_progress="40/100" if status == "training" else None,
+                findings_json='{"findings": [], "passed": ["format", "resolution", "face"]}',
+            )
+            assert repo.create_submission(sub)
+    finally:
+        repo.close()
+
+
 def web_acks(r: Rig, engine: object, n: int, rounds: int, tag: str) -> list[list[object]]:
-    web = launch(r, database_for(r, engine, f"ack-{tag}"), "web", f"ack-web-{tag}")
+    database = database_for(r, engine, f"ack-{tag}")
+    seed_status_rows(database)
+    web = launch(r, database, "web", f"ack-web-{tag}")
     server = engine.pid if isinstance(engine, PostgresServer) else None  # its CPU is counted too
     try:
         web.wait_ready()

@@ -147,10 +147,10 @@ class WebRole:
             self._stop()
 
     def _start_http(self) -> None:
-        from waitress.server import create_server
+        from .http_server import make_server
 
         app = wsgi_app(self._app, self._db, self._gauge, self._repo, self._door)
-        server = create_server(app, host="0.0.0.0", port=self._settings.port, threads=HTTP_THREADS, ident="replica-bot")
+        server = make_server(app, host="0.0.0.0", port=self._settings.port, threads=HTTP_THREADS, ident="replica-bot")
         threading.Thread(target=server.run, name="http", daemon=True).start()
         self._stop = server.close
         log.info("event=listening mode=http port=%d path=/slack/events", self._settings.port)
