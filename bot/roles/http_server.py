@@ -5,7 +5,7 @@ thread is writing its response (under the connection's output lock, sending it i
 the connection says yes, the socket is writable, and the I/O thread's attempt to send finds
 the lock taken and does nothing — then asks again, at once. On two cores with sixteen
 request threads, the writer often waits for the GIL that this loop keeps taking: bursts of
-100 Slack requests were seen to spin the loop 4 000–5 700 times (~200 ms of CPU, against
+100 Slack requests were seen to spin the loop 3 900–5 700 times (~200 ms of CPU, against
 ~150 turns and ~25 ms in a burst without it), and those bursts had the worst p99s.
 
 Here a connection whose output is being sent by its request thread does not ask to be
