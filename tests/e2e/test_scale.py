@@ -129,9 +129,16 @@ def test_two_web_two_worker_processes_one_killed(
     for _, ts, _, _ in uploads:
         assert len(thread_messages(fake_slack, ts)) == 1, ts  # exactly one checklist
 
-    # the dead worker's jobs finished on the other one
+    # the dead worker's jobs finish on the other one, once their leases lapse (a held job
+    # whose effects were already posted is not on the way to any checklist: it can still be
+    # waiting for its lease when the last checklist appears)
     placeholders = ", ".join(str(j) for j in held)
-    finished = cluster.query(f"SELECT id, state, locked_by FROM jobs WHERE id IN ({placeholders})")
+
+    def held_jobs() -> list[tuple[object, ...]]:
+        return cluster.query(f"SELECT id, state, locked_by FROM jobs WHERE id IN ({placeholders})")
+
+    wait_for(lambda: all(state == "done" for _, state, _ in held_jobs()), timeout=LEASE * 10)
+    finished = held_jobs()
     assert all(state == "done" for _, state, _ in finished), finished
 
     # consent on each, every click twice (both web processes)
