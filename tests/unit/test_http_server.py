@@ -5,7 +5,9 @@ import http.client
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 from bot.roles.http_server import make_server
@@ -15,6 +17,17 @@ def _app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     body = environ["PATH_INFO"].encode() * 50
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]
+
+
+@contextmanager
+def _serving(app: Any, threads: int) -> Iterator[int]:
+    """`app` served on a loopback port (yielded) by a running server, closed afterwards."""
+    server = make_server(app, "127.0.0.1", 0, threads)
+    threading.Thread(target=server.run, daemon=True).start()
+    try:
+        yield server.effective_port
+    finally:
+        server.close()
 
 
 def test_a_connection_whose_request_thread_is_sending_does_not_ask_to_be_written() -> None:
@@ -49,10 +62,6 @@ def test_a_connection_whose_request_thread_is_sending_does_not_ask_to_be_written
 
 
 def test_every_request_of_a_burst_is_answered() -> None:
-    server = make_server(_app, "127.0.0.1", 0, 4)
-    port = server.effective_port
-    threading.Thread(target=server.run, daemon=True).start()
-
     def get(i: int) -> tuple[int, bytes]:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         try:
@@ -62,12 +71,9 @@ def test_every_request_of_a_burst_is_answered() -> None:
         finally:
             conn.close()
 
-    try:
-        with ThreadPoolExecutor(max_workers=40) as pool:
-            answers = list(pool.map(get, range(200)))
-        assert answers == [(200, f"/r{i}".encode() * 50) for i in range(200)]
-    finally:
-        server.close()
+    with _serving(_app, 4) as port, ThreadPoolExecutor(max_workers=40) as pool:
+        answers = list(pool.map(get, range(200)))
+    assert answers == [(200, f"/r{i}".encode() * 50) for i in range(200)]
 
 
 def test_a_response_larger_than_the_socket_takes_at_once_gets_out_whole() -> None:
@@ -77,16 +83,11 @@ def test_a_response_larger_than_the_socket_takes_at_once_gets_out_whole() -> Non
         start_response("200 OK", [("Content-Length", str(len(big)))])
         return [big[: len(big) // 2], big[len(big) // 2 :]]
 
-    server = make_server(app, "127.0.0.1", 0, 2)
-    threading.Thread(target=server.run, daemon=True).start()
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=10)
+    with _serving(app, 2) as port:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         conn.request("GET", "/big")
-        response = conn.getresponse()
-        assert response.read() == big
+        assert conn.getresponse().read() == big
         conn.close()
-    finally:
-        server.close()
 
 
 def test_what_the_socket_did_not_take_is_sent_while_the_request_thread_works_on() -> None:
@@ -99,18 +100,16 @@ def test_what_the_socket_did_not_take_is_sent_while_the_request_thread_works_on(
         finish.wait(20)  # the request thread is busy with something else meanwhile
         yield b"!"
 
-    server = make_server(app, "127.0.0.1", 0, 2)
-    threading.Thread(target=server.run, daemon=True).start()
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=10)
-        conn.request("GET", "/stream")
-        response = conn.getresponse()
-        started = time.monotonic()
-        assert response.read(len(first)) == first  # all of it, before the last byte is written
-        assert time.monotonic() - started < 5
-        finish.set()
-        assert response.read() == b"!"
-        conn.close()
-    finally:
-        finish.set()
-        server.close()
+    with _serving(app, 2) as port:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/stream")
+            response = conn.getresponse()
+            started = time.monotonic()
+            assert response.read(len(first)) == first  # all of it, before the last byte is written
+            assert time.monotonic() - started < 5
+            finish.set()
+            assert response.read() == b"!"
+            conn.close()
+        finally:
+            finish.set()  # never leave the request thread waiting
