@@ -21,11 +21,13 @@ from .jobs import JobSpec, insert_job
 from .outbox import OutboxStore
 from .people import PeopleStore
 from .policy import PolicyStore
+from .read_batch import ReadBatcher
 from .records import SUBMISSION_FIELDS, Submission, utc_now
 from .workspaces import WorkspaceStore
 
 # What lists of submissions (App Home, cancel) read: not the file object or findings.
 _LIST_COLUMNS = ", ".join(sorted(SUBMISSION_FIELDS - {"file_json", "findings_json"}))
+_LatestKey = tuple[str, str, tuple[str, ...], int]  # team, user, columns, limit
 
 
 class Repository(PeopleStore, OutboxStore, WorkspaceStore, AuditStore, PolicyStore):
@@ -33,6 +35,7 @@ class Repository(PeopleStore, OutboxStore, WorkspaceStore, AuditStore, PolicySto
         """`target`: a SQLite path, a postgresql:// URL, or an open Database."""
         self.db = target if isinstance(target, Database) else Database(target)
         migrations.apply(self.db)
+        self._latest_reads: ReadBatcher[_LatestKey, list[dict[str, Any]]] | None = None  # batch_latest_reads()
 
     def close(self) -> None:
         self.db.close()
@@ -110,7 +113,58 @@ class Repository(PeopleStore, OutboxStore, WorkspaceStore, AuditStore, PolicySto
         unknown = set(columns) - SUBMISSION_FIELDS
         if unknown or not columns:  # (names go into the SQL text: only known columns may)
             raise ValueError(f"not columns of a submission: {sorted(unknown) or 'none given'}")
-        return self._latest(", ".join(columns), team_id, user_id, limit)
+        if self._latest_reads is None:
+            return self._latest(", ".join(columns), team_id, user_id, limit)
+        rows = self._latest_reads.get((team_id, user_id, tuple(columns), limit))
+        return [dict(row) for row in rows]  # askers of the same key share the fetched rows
+
+    def batch_latest_reads(self) -> None:
+        """From now on `latest_for_user` calls made at once by many threads share queries
+        (read_batch.py): for processes that answer Slack's requests, where a burst's
+        `/replica status` requests queue for the database."""
+        if self._latest_reads is None:
+            self._latest_reads = ReadBatcher(self._latest_many, name="latest-reads")
+
+    def _latest_many(self, keys: list[_LatestKey]) -> dict[_LatestKey, list[dict[str, Any]]]:
+        """`_latest` for several people at once: one query per (columns, limit) asked for."""
+        found: dict[_LatestKey, list[dict[str, Any]]] = {}
+        shapes: dict[tuple[tuple[str, ...], int], list[tuple[str, str]]] = {}
+        for team_id, user_id, columns, limit in keys:
+            shapes.setdefault((columns, limit), []).append((team_id, user_id))
+        for (columns, limit), people in shapes.items():
+            if len(people) == 1:
+                (team_id, user_id), selected = people[0], ", ".join(columns)
+                found[(team_id, user_id, columns, limit)] = self._latest(selected, team_id, user_id, limit)
+                continue
+            rows = self._latest_of(columns, people, limit)
+            for team_id, user_id in people:
+                found[(team_id, user_id, columns, limit)] = rows.get((team_id, user_id), [])
+        return found
+
+    def _latest_of(
+        self, columns: tuple[str, ...], people: list[tuple[str, str]], limit: int
+    ) -> dict[tuple[str, str], list[dict[str, Any]]]:
+        """Each person's latest `limit` rows, newest first, in one query."""
+        selected = ", ".join(columns)
+        with self.db.read() as tx:
+            rows = tx.rows(
+                f"SELECT * FROM (SELECT team_id AS batch_team, user_id AS batch_user, {selected}, "
+                "ROW_NUMBER() OVER (PARTITION BY team_id, user_id ORDER BY created_at DESC) AS batch_rank "
+                "FROM submissions WHERE team_id IN :teams AND user_id IN :users) AS ranked "
+                "WHERE batch_rank <= :limit ORDER BY batch_team, batch_user, batch_rank",
+                {
+                    "teams": sorted({team for team, _ in people}),
+                    "users": sorted({user for _, user in people}),
+                    "limit": limit,
+                },
+            )
+        wanted = set(people)
+        by_person: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for row in rows:
+            person = (row["batch_team"], row["batch_user"])
+            if person in wanted:  # (the IN lists also match other teams' people of these ids)
+                by_person.setdefault(person, []).append({c: row[c] for c in columns})
+        return by_person
 
     def _latest(self, columns: str, team_id: str, user_id: str, limit: int) -> list[dict[str, Any]]:
         with self.db.read() as tx:

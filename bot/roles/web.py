@@ -135,6 +135,7 @@ class WebRole:
 
     def start(self) -> WebRole:
         self._db.group_writes()  # a burst's acks share commits (storage/group_commit.py)
+        self._repo.batch_latest_reads()  # and its status answers share queries (storage/read_batch.py)
         self._db.warm(HTTP_THREADS)
         if self._settings.socket_mode:
             self._start_socket_mode()

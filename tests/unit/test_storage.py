@@ -1,4 +1,5 @@
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -206,6 +207,40 @@ def test_a_persons_latest_rows_can_be_read_as_a_few_columns(database_url: str) -
         repo.latest_for_user("T", "U", ("status", "secret FROM x; --"))
     with pytest.raises(ValueError):
         repo.latest_for_user("T", "U", ())
+
+
+def test_latest_rows_of_several_people_in_one_query_match_each_persons_own(database_url: str) -> None:
+    repo = Repository(database_url)
+    people = {("T", "U"): 3, ("T", "U2"): 2, ("T2", "U"): 1, ("T2", "U9"): 0}  # U in two teams
+    n = 0
+    for (team, user), count in people.items():
+        for _ in range(count):
+            n += 1
+            s = Submission(**{**vars(sub(f"s{n}", file_id=f"F{n}", ts=f"{n}.1")), "team_id": team, "user_id": user})
+            assert repo.create_submission(s)
+            with repo.db.write() as tx:
+                at = {"at": f"2026-01-{n:02d}", "id": s.id}
+                tx.execute("UPDATE submissions SET created_at = :at WHERE id = :id", at)
+    columns = ("file_id", "team_id", "user_id")
+    alone = {p: repo.latest_for_user(p[0], p[1], columns, limit=2) for p in people}
+    assert alone[("T", "U")] == [
+        {"file_id": "F3", "team_id": "T", "user_id": "U"},
+        {"file_id": "F2", "team_id": "T", "user_id": "U"},
+    ]
+    assert alone[("T2", "U")] == [{"file_id": "F6", "team_id": "T2", "user_id": "U"}] and alone[("T2", "U9")] == []
+    keys = [(team, user, columns, 2) for team, user in people]
+    together = repo._latest_many(keys + [("T", "U", ("status",), 1)])  # two shapes: two queries
+    assert {(k[0], k[1]): together[k] for k in keys} == alone
+    assert together[("T", "U", ("status",), 1)] == [{"status": "checking"}]
+
+    repo.batch_latest_reads()  # as the web role does: threads at once share queries
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(lambda p: repo.latest_for_user(p[0], p[1], columns, limit=2), list(people) * 6))
+    assert answers == [alone[p] for p in list(people) * 6]
+    assert repo.create_submission(Submission(**{**vars(sub("new", file_id="F99", ts="99.1")), "user_id": "U9"}))
+    assert [r["file_id"] for r in repo.latest_for_user("T", "U9", columns)] == ["F99"]  # what was just written
+    with pytest.raises(ValueError):
+        repo.latest_for_user("T", "U", ("status", "secret FROM x; --"))
 
 
 def test_rows_are_named_by_their_columns_with_interned_names(database_url: str) -> None:
