@@ -26,6 +26,19 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 BATCH_MAX = 64  # keys per query: bounds how long the first of a long burst waits
+T = TypeVar("T")
+
+
+def take_batch(items: queue.SimpleQueue[T], most: int) -> list[T]:
+    """Wait for one item, then take whatever else is queued already, up to `most` in all:
+    the batch a single worker thread serves at once (here, and the door's recorder)."""
+    batch = [items.get()]
+    while len(batch) < most:
+        try:
+            batch.append(items.get_nowait())
+        except queue.Empty:
+            break
+    return batch
 
 
 @dataclass
@@ -59,12 +72,7 @@ class ReadBatcher(Generic[K, V]):
 
     def _run(self) -> None:
         while True:
-            batch = [self._queue.get()]
-            while len(batch) < self._batch_max:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            batch = take_batch(self._queue, self._batch_max)
             try:
                 found = self._fetch(list(dict.fromkeys(w.key for w in batch)))
                 self.queries += 1

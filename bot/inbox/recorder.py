@@ -19,6 +19,7 @@ import threading
 from dataclasses import dataclass, field
 
 from storage.jobs import MAX_ROWS_PER_INSERT, JobSpec, JobStore
+from storage.read_batch import take_batch
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +56,7 @@ class Recorder:
 
     def _run(self) -> None:
         while True:
-            batch = [self._queue.get()]
-            while len(batch) < self._batch_max:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            batch = take_batch(self._queue, self._batch_max)
             try:
                 self._store(batch)
             except BaseException as exc:  # the senders see it; this thread must outlive it
