@@ -250,6 +250,15 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "DROP INDEX idx_submissions_team_id_user_id",  # a prefix of the new one
         ],
     ),
+    (
+        "m009_newest_first_total_order",
+        [
+            # created_at has whole seconds: photos sent within one second are ordered by their
+            # message and id too, still straight from the index (no sort of a person's rows).
+            "CREATE INDEX idx_submissions_user_newest ON submissions (team_id, user_id, created_at, message_ts, id)",
+            "DROP INDEX idx_submissions_user_recent",  # a prefix of the new one
+        ],
+    ),
 ]
 # sqlite-utils migration names (replica-bot before PostgreSQL) that m001 above contains.
 _LEGACY = {"m001_initial", "m002_resumable_intake_and_notices", "m003_names_and_deletion", "m004_home_seen"}

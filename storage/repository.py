@@ -28,6 +28,10 @@ from .workspaces import WorkspaceStore
 # What lists of submissions (App Home, cancel) read: not the file object or findings.
 _LIST_COLUMNS = ", ".join(sorted(SUBMISSION_FIELDS - {"file_json", "findings_json"}))
 _LatestKey = tuple[str, str, tuple[str, ...], int]  # team, user, columns, limit
+# Newest first, in a total order: created_at has whole seconds, so photos sent within one
+# second are told apart by their Slack message (ts grows with time) and then by id; the
+# one-person and the several-people queries must agree row for row. (Index m009.)
+_NEWEST_FIRST = "created_at DESC, message_ts DESC, id DESC"
 
 
 class Repository(PeopleStore, OutboxStore, WorkspaceStore, AuditStore, PolicyStore):
@@ -149,7 +153,7 @@ class Repository(PeopleStore, OutboxStore, WorkspaceStore, AuditStore, PolicySto
         with self.db.read() as tx:
             rows = tx.rows(
                 f"SELECT * FROM (SELECT team_id AS batch_team, user_id AS batch_user, {selected}, "
-                "ROW_NUMBER() OVER (PARTITION BY team_id, user_id ORDER BY created_at DESC) AS batch_rank "
+                f"ROW_NUMBER() OVER (PARTITION BY team_id, user_id ORDER BY {_NEWEST_FIRST}) AS batch_rank "
                 "FROM submissions WHERE team_id IN :teams AND user_id IN :users) AS ranked "
                 "WHERE batch_rank <= :limit ORDER BY batch_team, batch_user, batch_rank",
                 {
@@ -170,7 +174,7 @@ class Repository(PeopleStore, OutboxStore, WorkspaceStore, AuditStore, PolicySto
         with self.db.read() as tx:
             return tx.rows(
                 f"SELECT {columns} FROM submissions WHERE team_id = :team AND user_id = :user "
-                "ORDER BY created_at DESC LIMIT :limit",
+                f"ORDER BY {_NEWEST_FIRST} LIMIT :limit",
                 {"team": team_id, "user": user_id, "limit": limit},
             )
 

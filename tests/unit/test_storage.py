@@ -186,10 +186,30 @@ def test_a_persons_latest_rows_come_newest_first_without_a_sort(database_url: st
                 str(row[-1])
                 for row in raw.execute(
                     "EXPLAIN QUERY PLAN SELECT id FROM submissions WHERE team_id = 'T' AND user_id = 'U' "
-                    "ORDER BY created_at DESC LIMIT 20"
+                    "ORDER BY created_at DESC, message_ts DESC, id DESC LIMIT 20"
                 )
             )
-        assert "idx_submissions_user_recent" in plan and "TEMP B-TREE" not in plan, plan
+        assert "idx_submissions_user_newest" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_photos_sent_within_one_second_are_listed_newest_message_first(database_url: str) -> None:
+    repo = Repository(database_url)
+    # Inserted out of order; created_at has whole seconds, so all four share one.
+    for sid, ts, file_id in [
+        ("b", "1700000002.000100", "F2"),
+        ("a", "1700000001.000100", "F1"),
+        ("d", "1700000003.000100", "F3b"),
+        ("c", "1700000003.000100", "F3a"),
+    ]:
+        assert repo.create_submission(sub(sid, file_id=file_id, ts=ts))
+    with repo.db.write() as tx:
+        tx.execute("UPDATE submissions SET created_at = :at", {"at": "2026-01-01T00:00:00+00:00"})
+    expected = ["d", "c", "b", "a"]  # newest message first; one message's photos by id
+    assert [s.id for s in repo.for_user("T", "U")] == expected
+    columns = ("id", "message_ts")
+    assert [r["id"] for r in repo.latest_for_user("T", "U", columns, limit=3)] == expected[:3]
+    batched = repo._latest_many([("T", "U", columns, 3), ("T", "U2", columns, 3)])  # the windowed query
+    assert batched[("T", "U", columns, 3)] == repo.latest_for_user("T", "U", columns, limit=3)
 
 
 def test_a_persons_latest_rows_can_be_read_as_a_few_columns(database_url: str) -> None:
