@@ -1,20 +1,13 @@
 """The batched reader: one fetch answers every key asked for while the previous one ran."""
 
 import threading
-import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from storage.read_batch import ReadBatcher
-
-
-def wait_until(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.005)
+from tests.e2e.harness import wait_for
 
 
 def test_keys_asked_for_while_a_fetch_runs_share_the_next_fetch() -> None:
@@ -33,7 +26,7 @@ def test_keys_asked_for_while_a_fetch_runs_share_the_next_fetch() -> None:
         first = pool.submit(batcher.get, 0)
         assert first_running.wait(5)
         rest = [pool.submit(batcher.get, k % 5) for k in range(1, 11)]  # keys 1–4 and 0, twice each
-        wait_until(lambda: batcher._queue.qsize() == 10)  # all queued behind the running fetch
+        wait_for(lambda: batcher._queue.qsize() == 10, timeout=5, interval=0.005)  # all queued behind the running fetch
         release_first.set()
         assert first.result(5) == "v0"
         assert [f.result(5) for f in rest] == [f"v{k % 5}" for k in range(1, 11)]

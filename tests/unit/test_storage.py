@@ -204,7 +204,7 @@ def test_photos_sent_within_one_second_are_listed_newest_message_first(database_
         assert repo.create_submission(sub(sid, file_id=file_id, ts=ts))
     with repo.db.write() as tx:
         tx.execute("UPDATE submissions SET created_at = :at", {"at": "2026-01-01T00:00:00+00:00"})
-    expected = ["d", "c", "b", "a"]  # newest message first; one message's photos by id
+    expected = ["d", "c", "b", "a"]  # newest message first; one message's photos by id, last first
     assert [s.id for s in repo.for_user("T", "U")] == expected
     columns = ("id", "message_ts")
     assert [r["id"] for r in repo.latest_for_user("T", "U", columns, limit=3)] == expected[:3]
