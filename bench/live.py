@@ -120,7 +120,7 @@ def burst_bodies(r: Rig, n: int, offset: int) -> list[tuple[bytes, str]]:
                 "user_id": USER,
                 "team_id": TEAM,
                 "channel_id": "D1",
-                "response_url": "http://127.0.0.1:9/r",
+                "response_url": r.slack.response_url(f"burst-{offset + i}"),
                 "trigger_id": "t",
             }
             bodies.append((urlencode(form).encode(), "application/x-www-form-urlencoded"))

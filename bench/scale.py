@@ -12,12 +12,23 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlencode
 
 from bench.common import table, twelve_megapixel
 from bench.live import ACK_ROUNDS, Rig, ack_latency, rig
 from storage import Repository, Submission
 from tests.e2e.flow import checklist_ts, ready_update
-from tests.e2e.harness import TEAM, USER, BotProcess, bot_env, database_env, file_share_event, free_port
+from tests.e2e.harness import (
+    TEAM,
+    USER,
+    BotProcess,
+    bot_env,
+    command_form,
+    database_env,
+    file_share_event,
+    free_port,
+    wait_for,
+)
 from tests.pg import PostgresServer
 
 STATUS_ROWS = 20  # what `/replica status` lists
@@ -90,8 +101,23 @@ def throughput(r: Rig, database: str, photo: bytes, workers: int, count: int, ta
         stop_all(bots)
 
 
-def event_to_checklist(r: Rig, database: str, photo: bytes, repeat: int, tag: str, split: bool) -> list[float]:
-    """ms from sending a file_share event to the checklist with its offer, one photo at a time."""
+def status_reply_ms(r: Rig, web: BotProcess, key: str) -> float:
+    """ms from sending `/replica status` to its reply arriving at the command's response_url
+    (the fake Slack notes when it came): the web role acks it empty, a worker answers."""
+    body = urlencode(command_form("status", response_url=r.slack.response_url(key))).encode()
+    started = time.monotonic()
+    ack = web.post_signed(body, "application/x-www-form-urlencoded")
+    assert ack.status_code == 200 and not ack.content.strip(), ack.text
+    arrived = wait_for(lambda: r.slack.responses.get(key), 30, interval=0.002)[0][0]
+    return (arrived - started) * 1000
+
+
+def event_to_checklist(
+    r: Rig, database: str, photo: bytes, repeat: int, tag: str, split: bool
+) -> tuple[list[float], list[float]]:
+    """ms from sending a file_share event to the checklist with its offer, one photo at a time;
+    then ms from `/replica status` to its reply (listing STATUS_ROWS photos and more)."""
+    seed_status_rows(database)
     if split:
         bots = [launch(r, database, "web", f"ec-web-{tag}"), launch(r, database, "worker", f"ec-worker-{tag}")]
     else:
@@ -106,7 +132,8 @@ def event_to_checklist(r: Rig, database: str, photo: bytes, repeat: int, tag: st
             wait_offers(r, send_photos(r, web, photo, 1, f"E{tag}{i}x"), 60)
             if i:  # the first one warms the process up
                 times.append((time.perf_counter() - started) * 1000)
-        return times
+        replies = [status_reply_ms(r, web, f"st-{tag}-{i}") for i in range(repeat + 1)][1:]
+        return times, replies
     finally:
         stop_all(bots)
 
@@ -165,8 +192,12 @@ def run(quick: bool) -> str:
             per_minute = {
                 w: throughput(r, database_for(r, engine, f"tp{w}-{tag}"), photo, w, count, f"{tag}{w}") for w in (1, 2)
             }
-            split = event_to_checklist(r, database_for(r, engine, f"ec-{tag}"), photo, repeat, tag, split=True)
-            alone = event_to_checklist(r, database_for(r, engine, f"ea-{tag}"), photo, repeat, f"{tag}a", split=False)
+            split, split_status = event_to_checklist(
+                r, database_for(r, engine, f"ec-{tag}"), photo, repeat, tag, split=True
+            )
+            alone, alone_status = event_to_checklist(
+                r, database_for(r, engine, f"ea-{tag}"), photo, repeat, f"{tag}a", split=False
+            )
             rows.append(
                 [
                     tag,
@@ -174,6 +205,8 @@ def run(quick: bool) -> str:
                     f"{per_minute[2]:.0f} ({per_minute[2] / per_minute[1]:.2f}×)",
                     f"{statistics.median(split):.0f} ms (max {max(split):.0f})",
                     f"{statistics.median(alone):.0f} ms",
+                    f"{statistics.median(split_status):.0f} ms (max {max(split_status):.0f})",
+                    f"{statistics.median(alone_status):.0f} ms",
                 ]
             )
     acks = table(["benchmark", "size", "median / p50", "p99 / peak", "ratio / target"], ack_rows)
@@ -183,6 +216,8 @@ def run(quick: bool) -> str:
             f"photos/min, 1 worker ({count} × 12 MP)",
             "photos/min, 2 workers",
             f"event → checklist p50, web + worker ({repeat})",
+            "same, one process",
+            f"`/replica status` → reply p50, web + worker ({repeat})",
             "same, one process",
         ],
         rows,

@@ -21,7 +21,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.token_rotation import TokenRotator
 
-from handlers import STORED_ACTIONS, STORED_EVENTS, door_commands, register_all
+from handlers import STORED_ACTIONS, STORED_COMMANDS, STORED_EVENTS, register_all
 from storage import Repository
 from storage.jobs import JobStore
 
@@ -186,7 +186,7 @@ def run(settings: Settings, role: str = "all") -> None:
                 settings.slack_signing_secret,
                 STORED_EVENTS,
                 STORED_ACTIONS,
-                commands=door_commands(workflow),
+                commands=STORED_COMMANDS,
             )
         web = WebRole(build_app(services, workflow), settings, services.repo, gauge, door).start()
     settle_heap()

@@ -1,18 +1,19 @@
 """Slack listeners only: translate payloads into workflow calls, and results into replies."""
 
 from collections.abc import Callable
-from functools import partial
 
 from slack_bolt import App, BoltContext, BoltResponse
 
-from bot.inbox.door import CommandReply
 from bot.workflow import Workflow
 
 from . import actions, commands, events, views
 from .actions import STORED_ACTIONS
 from .events import STORED_EVENTS
 
-__all__ = ["STORED_ACTIONS", "STORED_EVENTS", "door_commands", "register_all"]
+__all__ = ["STORED_ACTIONS", "STORED_COMMANDS", "STORED_EVENTS", "register_all"]
+
+# Stored at the door and run by a worker, which posts the reply to the command's response_url.
+STORED_COMMANDS = frozenset({commands.COMMAND})
 
 
 def register_all(app: App, workflow: Workflow) -> None:
@@ -22,15 +23,6 @@ def register_all(app: App, workflow: Workflow) -> None:
     events.register(app, workflow)
     actions.register(app, workflow)
     views.register(app, workflow)
-
-
-def door_commands(workflow: Workflow) -> dict[str, CommandReply]:
-    """The slash commands the web role's door may answer without Bolt: `/replica` with one
-    bot token; none with OAuth installs, where Bolt's authorize first finds the team's
-    install (and turns away a team without one)."""
-    if workflow.s.workspaces.oauth:
-        return {}
-    return {commands.COMMAND: partial(commands.reply, workflow)}
 
 
 def _remember_teams(app: App, workflow: Workflow) -> None:

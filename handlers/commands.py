@@ -1,7 +1,8 @@
-"""`/replica …`: every answer is ephemeral and computed without slow calls, so it acks at once.
+"""`/replica …`: every answer is ephemeral and computed without slow calls; it is the ack's body.
 
-The web role answers `/replica` at its door (bot/inbox/) with `reply`, without Bolt; Socket
-Mode and OAuth installs answer it through Bolt's listener here, with the same `reply`.
+Over HTTP the door (bot/inbox/) stores the command and acks it empty; a worker runs it through
+this listener and posts the ack's body to the command's `response_url`. In Socket Mode the
+listener runs as the envelope arrives and the ack carries the reply.
 """
 
 from __future__ import annotations

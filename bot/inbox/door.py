@@ -1,5 +1,4 @@
-"""The door: which requests are stored and answered at once, and the storing itself; and
-slash commands whose reply it computes itself, without Bolt.
+"""The door: which requests are stored and answered at once, and the storing itself.
 
 Recorded before acknowledged still holds: the 200 goes out after the commit that holds the
 request (one thread writes a burst's requests together, recorder.py).
@@ -14,7 +13,6 @@ import json
 import logging
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import parse_qs
 
 from slack_sdk.signature import SignatureVerifier
@@ -28,15 +26,12 @@ log = logging.getLogger(__name__)
 
 # Slack's bodies are a few KB; anything larger is left to Bolt as it arrives.
 MAX_STORED_BYTES = 256 * 1024
-# An event gets as many tries as Slack itself would give it; a click is not retried by
-# Slack either (the listener's own steps are compare-and-set, but its replies are not).
+# An event gets as many tries as Slack itself would give it; a click or a command is not
+# retried by Slack either (the listeners' own steps are compare-and-set, but replies are not).
 EVENT_ATTEMPTS = 3
 ACTION_ATTEMPTS = 1
+COMMAND_ATTEMPTS = 1
 FORM = "application/x-www-form-urlencoded"  # slash commands and interactions
-
-
-# A slash command's reply: its Slack fields in, the ack's JSON body out.
-CommandReply = Callable[[Mapping[str, str]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -61,10 +56,17 @@ class Deferral:
     max_attempts: int
 
 
-def deferral(body: str, content_type: str, events: frozenset[str], actions: frozenset[str]) -> Deferral | None:
+def deferral(
+    body: str,
+    content_type: str,
+    events: frozenset[str],
+    actions: frozenset[str],
+    commands: frozenset[str] = frozenset(),
+) -> Deferral | None:
     """Whether this request may be answered now and run later (pure): an event of a type in
-    `events`, or a click on a button or menu in `actions`. Anything else, or anything not
-    shaped as Slack sends it, is None: Bolt handles it (and answers it) as it arrives."""
+    `events`, a click on a button or menu in `actions`, or a slash command in `commands`.
+    Anything else, or anything not shaped as Slack sends it, is None: Bolt handles it (and
+    answers it) as it arrives."""
     if content_type.startswith("application/json"):
         try:
             doc = json.loads(body)
@@ -77,7 +79,8 @@ def deferral(body: str, content_type: str, events: frozenset[str], actions: froz
         key = f"slack-event:{event_id}" if isinstance(event_id, str) and event_id else None
         return Deferral(f"event:{event['type']}", key, EVENT_ATTEMPTS)
     if content_type.startswith(FORM):
-        return click_deferral(parse_qs(body), actions)
+        fields = parse_qs(body, keep_blank_values=True)
+        return command_deferral(fields, commands) or click_deferral(fields, actions)
     return None
 
 
@@ -99,18 +102,21 @@ def click_deferral(fields: Mapping[str, list[str]], actions: Collection[str]) ->
     return Deferral(f"action:{ids[0]}", None, ACTION_ATTEMPTS)
 
 
-def slash_command(fields: Mapping[str, list[str]], commands: Collection[str]) -> dict[str, str] | None:
-    """The fields of a slash command named in `commands`, from a form's parsed `fields`
-    (pure); None for anything else, Slack's `ssl_check` and clicks included."""
+def command_deferral(fields: Mapping[str, list[str]], commands: Collection[str]) -> Deferral | None:
+    """`deferral` for a form Slack sent: a slash command named in `commands` that carries a
+    `response_url` (where its worker posts the reply), or None. Slack's `ssl_check` is None:
+    Bolt answers it."""
     names = fields.get("command") or []
     if len(names) != 1 or names[0] not in commands or "ssl_check" in fields or "payload" in fields:
         return None
-    return {k: v[0] for k, v in fields.items()}
+    urls = fields.get("response_url") or []
+    if len(urls) != 1 or not urls[0].startswith(("https://", "http://")):
+        return None
+    return Deferral(f"command:{names[0]}", None, COMMAND_ATTEMPTS)
 
 
 class Door:
-    """Verifies, stores and answers the requests `deferral` picks, and answers the slash
-    commands in `commands` with their reply; None for the others (Bolt's)."""
+    """Verifies, stores and answers the requests `deferral` picks; None for the others (Bolt's)."""
 
     def __init__(
         self,
@@ -118,7 +124,7 @@ class Door:
         signing_secret: str,
         events: frozenset[str],
         actions: frozenset[str],
-        commands: Mapping[str, CommandReply] | None = None,
+        commands: frozenset[str] = frozenset(),
     ):
         # A burst's requests are stored by one thread, many per statement (recorder.py), in
         # the web role and the one-process bot alike. (The one-process bot used to store each
@@ -128,9 +134,10 @@ class Door:
         self._verifier = SignatureVerifier(signing_secret)
         self._events = events
         self._actions = actions
-        # Bolt's routing, middleware and context cost as much CPU as the reply itself: a
-        # `/replica status` took 0.70 ms with 16 threads at once through Bolt, 0.40 ms here.
-        self._commands = dict(commands or {})
+        # A slash command's reply reads the database (`/replica status` lists rows), and under
+        # a burst on PostgreSQL that read's wait for a connection cost the web role its p99
+        # (README, issue 10): a worker computes the reply and posts it to `response_url`.
+        self._commands = commands
 
     def answer(self, body: bytes, headers: Mapping[str, str]) -> Answer | None:
         """The answer, once the request is stored or replied to (200) or refused (401);
@@ -142,28 +149,13 @@ class Door:
         except UnicodeDecodeError:
             return None
         content_type = headers.get("content-type", "")
-        command, chosen = None, None
-        if content_type.startswith(FORM):  # parsed once, for a command or a click
-            fields = parse_qs(text, keep_blank_values=True)
-            command = slash_command(fields, self._commands)
-            if command is None:
-                chosen = click_deferral(fields, self._actions)
-        else:
-            chosen = deferral(text, content_type, self._events, self._actions)
-        if command is not None:
-            what = f"command:{command['command']}"
-        elif chosen is not None:
-            what = chosen.what
-        else:
+        chosen = deferral(text, content_type, self._events, self._actions, self._commands)
+        if chosen is None:
             return None
         timestamp = headers.get("x-slack-request-timestamp", "")
         if not self._signed(body, timestamp, headers.get("x-slack-signature", "")):
-            log.warning("event=request_refused reason=signature what=%s", what)
+            log.warning("event=request_refused reason=signature what=%s", chosen.what)
             return REFUSED
-        if command is not None:
-            reply = self._commands[command["command"]](command)
-            return Answer(200, json.dumps(reply).encode(), "application/json")
-        assert chosen is not None
         spec = slack_request.spec(
             text,
             content_type,

@@ -15,6 +15,7 @@ from storage import Repository, Submission, utc_now
 from storage.jobs import JobSpec, JobStore
 
 from ..config import Settings
+from ..inbox.replay import Replayed
 from ..jobs.kinds import slack_call
 from ..messages import Message
 from ..rehost import PhotoRehost, RehostError
@@ -48,7 +49,7 @@ class Services:
     # the clients above for every workspace).
     workspaces: Workspaces = None  # type: ignore[assignment]
     # Runs a Slack request the web role stored (bot/inbox/); set where Bolt's app is built.
-    replay: Callable[[Mapping[str, Any]], int] | None = None
+    replay: Callable[[Mapping[str, Any]], Replayed] | None = None
 
     def __post_init__(self) -> None:
         if self.workspaces is None:

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -146,9 +147,22 @@ class BotProcess:
         body = json.dumps(event_envelope(event, event_id, team)).encode()
         return self.post_signed(body, "application/json", headers)
 
-    def send_command(self, text: str, user: str = USER, team: str = TEAM) -> httpx.Response:
-        body = urlencode(command_form(text, user, team)).encode()
-        return self.post_signed(body, "application/x-www-form-urlencoded")
+    def send_command(self, text: str, user: str = USER, team: str = TEAM, timeout: float = 15) -> httpx.Response:
+        """`/replica <text>`, and its reply: the ack when it carries one, else (the door stores
+        commands) the first message a worker posts to the command's response_url, which lives
+        at the fake Slack. Raises if neither comes within `timeout`."""
+        key = uuid.uuid4().hex
+        slack_base = self.env["SLACK_API_URL"].removesuffix("/").removesuffix("/api")
+        hook = f"{slack_base}/commands/{key}"
+        body = urlencode(command_form(text, user, team, response_url=hook)).encode()
+        ack = self.post_signed(body, "application/x-www-form-urlencoded")
+        if ack.status_code != 200 or ack.content.strip():
+            return ack
+
+        def replies() -> list[dict[str, Any]]:
+            return list(httpx.get(hook, timeout=5).json()["replies"])
+
+        return httpx.Response(200, json=wait_for(replies, timeout, interval=0.01)[0])
 
     def click(
         self,
@@ -179,7 +193,9 @@ def event_envelope(event: dict[str, Any], event_id: str, team: str = TEAM) -> di
     }
 
 
-def command_form(text: str, user: str = USER, team: str = TEAM) -> dict[str, str]:
+def command_form(
+    text: str, user: str = USER, team: str = TEAM, response_url: str = "http://127.0.0.1:9/commands/never-used"
+) -> dict[str, str]:
     return {
         "token": "legacy",
         "team_id": team,
@@ -191,7 +207,7 @@ def command_form(text: str, user: str = USER, team: str = TEAM) -> dict[str, str
         "command": "/replica",
         "text": text,
         "api_app_id": "A1",
-        "response_url": "http://127.0.0.1:9/commands/never-used",
+        "response_url": response_url,
         "trigger_id": "13345224609.738474920.8088930838d88f008e0",
     }
 

@@ -59,6 +59,8 @@ class FakeSlack(FakeServer):
         self.uploads: dict[str, dict[str, Any]] = {}  # file id -> what files.getUploadURLExternal promised
         self.shared: list[dict[str, Any]] = []  # files completed into a channel (and thread)
         self.not_in: set[str] = set()  # channels the bot was not invited to
+        # response_url key -> (arrival, body) of what was posted there, as Slack's hooks take it
+        self.responses: dict[str, list[tuple[float, dict[str, Any]]]] = {}
         self._issued = 0
         self._ts = 1_700_000_000.000100
 
@@ -194,6 +196,8 @@ class FakeSlack(FakeServer):
             return self._serve_file(parsed.path, lower.get("authorization"))
         if parsed.path.startswith("/upload/"):
             return self._receive_upload(parsed.path.split("/")[-1], body)
+        if parsed.path.startswith("/commands/"):
+            return self._response_url(method, parsed.path.removeprefix("/commands/"), body)
         if not parsed.path.startswith("/api/"):
             return json_response(404, {"ok": False, "error": "unknown_path"})
         api_method = parsed.path[len("/api/") :]
@@ -222,6 +226,29 @@ class FakeSlack(FakeServer):
         with self.lock:
             call.response = answer
         return json_response(200, answer)
+
+    def response_url(self, key: str) -> str:
+        """A `response_url` for one slash command (Slack's are hooks.slack.com/commands/…)."""
+        return f"{self.url}/commands/{key}"
+
+    def replies_to(self, key: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [body for _, body in self.responses.get(key, [])]
+
+    def _response_url(self, method: str, key: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        """POST: a reply, as Slack takes it (JSON; 200 with body "ok"; 400 "no_text" without
+        text or blocks). GET: what was posted there, for tests in other processes (not Slack's)."""
+        if method == "GET":
+            return json_response(200, {"replies": self.replies_to(key)})
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            return 400, {"Content-Type": "text/plain"}, b"invalid_payload"
+        if not isinstance(doc, dict) or not (doc.get("text") or doc.get("blocks")):
+            return 400, {"Content-Type": "text/plain"}, b"no_text"
+        with self.lock:
+            self.responses.setdefault(key, []).append((time.monotonic(), doc))
+        return 200, {"Content-Type": "text/plain"}, b"ok"
 
     def _open_socket(self, authorization: str | None, args: dict[str, Any]) -> dict[str, Any]:
         token = (authorization or "").removeprefix("Bearer ") or str(args.get("token") or "")

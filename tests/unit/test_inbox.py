@@ -14,11 +14,13 @@ from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.signature import SignatureVerifier
 
-from bot.inbox import REFUSED, STORED, Door, Replay, deferral, slash_command
+from bot.inbox import REFUSED, STORED, Door, Replay, command_deferral, deferral
+from bot.inbox.follow_up import reply_body, response_url_of
 from bot.jobs.kinds import slack_request
 from handlers import STORED_ACTIONS, STORED_EVENTS, commands
 from storage import Repository
 from storage.jobs import Job, JobStore
+from tests.fakes.slack_api import FakeSlack
 
 SECRET = "door-secret"
 JSON = "application/json"
@@ -49,7 +51,7 @@ def headers(body: str, content_type: str, timestamp: float | None = None) -> dic
 
 
 def defer(body: str, content_type: str) -> Any:
-    return deferral(body, content_type, STORED_EVENTS, STORED_ACTIONS)
+    return deferral(body, content_type, STORED_EVENTS, STORED_ACTIONS, frozenset({"/replica"}))
 
 
 def test_events_and_storing_clicks_may_wait_the_rest_goes_to_bolt() -> None:
@@ -58,8 +60,11 @@ def test_events_and_storing_clicks_may_wait_the_rest_goes_to_bolt() -> None:
     assert defer(event_body(kind="app_home_opened"), JSON) is not None
     click = defer(click_body("create_replica"), FORM)
     assert click is not None and click.dedupe_key is None and click.max_attempts == 1
+    command = defer(command_body("status"), FORM)
+    assert command is not None and command.what == "command:/replica" and command.max_attempts == 1
     # Bolt answers these as they come: unknown events, Slack's URL check, a click that opens
-    # a modal (its trigger_id lasts 3 s), a menu that only acks, commands, modals, junk.
+    # a modal (its trigger_id lasts 3 s), a menu that only acks, a command with nowhere to
+    # send its reply, modals, junk.
     assert defer(event_body(kind="reaction_added"), JSON) is None
     assert defer(json.dumps({"type": "url_verification", "challenge": "c"}), JSON) is None
     assert defer(click_body("edit_name"), FORM) is None
@@ -177,40 +182,35 @@ def test_the_door_stores_verified_requests_once_and_refuses_forged_ones(database
     assert {j.max_attempts for j in stored} == {3, 1}
 
 
-def command_body(text: str, command: str = "/replica", **extra: str) -> str:
+def command_body(
+    text: str, command: str = "/replica", response_url: str = "https://hooks.example/r", **extra: str
+) -> str:
     fields = {"command": command, "text": text, "team_id": "T1", "user_id": "U1", "channel_id": "D1", **extra}
-    return urlencode({**fields, "response_url": "https://hooks.example/r", "trigger_id": "t"})
+    return urlencode({**fields, "response_url": response_url, "trigger_id": "t"})
 
 
-def test_only_the_named_slash_commands_are_picked_out() -> None:
+def test_only_the_named_slash_commands_with_a_response_url_are_picked_out() -> None:
     names = frozenset({"/replica"})
 
     def form(body: str) -> dict[str, list[str]]:
         return parse_qs(body, keep_blank_values=True)
 
-    fields = slash_command(form(command_body("voice anna")), names)
-    assert fields is not None and fields["text"] == "voice anna" and fields["user_id"] == "U1"
-    empty = slash_command(form(command_body("")), names)  # a blank text is kept, as Slack sends it
-    assert empty is not None and empty["text"] == ""
-    assert slash_command(form(command_body("status", command="/other")), names) is None
-    assert slash_command(form(command_body("status", ssl_check="1")), names) is None  # Slack's URL check
-    assert slash_command(form(click_body("create_replica")), names) is None
-    assert slash_command(form(command_body("status")), frozenset()) is None  # OAuth installs: Bolt's
+    assert command_deferral(form(command_body("voice anna")), names) is not None
+    assert command_deferral(form(command_body("")), names) is not None  # a blank text is help
+    assert command_deferral(form(command_body("status", command="/other")), names) is None
+    assert command_deferral(form(command_body("status", ssl_check="1")), names) is None  # Slack's URL check
+    assert command_deferral(form(click_body("create_replica")), names) is None
+    assert command_deferral(form(command_body("status")), frozenset()) is None
+    # nowhere to post the reply: Bolt answers it in the ack, as it arrives
+    assert command_deferral(form(command_body("status", response_url="")), names) is None
+    assert command_deferral(form(command_body("status", response_url="file:///etc/passwd")), names) is None
 
 
-def test_the_door_answers_a_signed_slash_command_with_its_reply_and_stores_nothing(database_url: str) -> None:
+def test_the_door_stores_a_signed_slash_command_and_acks_it_empty(database_url: str) -> None:
     jobs = JobStore(Repository(database_url).db)
-    asked: list[dict[str, str]] = []
-
-    def reply(fields: dict[str, str]) -> dict[str, Any]:
-        asked.append(fields)
-        return {"text": f"you said {fields['text']}", "response_type": "ephemeral"}
-
-    door = Door(jobs, SECRET, STORED_EVENTS, STORED_ACTIONS, commands={"/replica": reply})
+    door = Door(jobs, SECRET, STORED_EVENTS, STORED_ACTIONS, commands=frozenset({"/replica"}))
     body = command_body("status")
-    answer = door.answer(body.encode(), headers(body, FORM))
-    assert answer is not None and answer.status == 200 and answer.content_type == "application/json"
-    assert json.loads(answer.body) == {"text": "you said status", "response_type": "ephemeral"}
+    assert door.answer(body.encode(), headers(body, FORM)) == STORED  # Slack shows nothing for it
     forged = command_body("delete r1")
     assert door.answer(forged.encode(), {**headers(forged, FORM), "x-slack-signature": "v0=00"}) == REFUSED
     unsigned = {"content-type": FORM}  # no timestamp or signature at all
@@ -221,8 +221,18 @@ def test_the_door_answers_a_signed_slash_command_with_its_reply_and_stores_nothi
     assert door.answer(as_json.encode(), headers(as_json, JSON)) is None
     other = command_body("status", command="/other")
     assert door.answer(other.encode(), headers(other, FORM)) is None  # Bolt's
-    assert [a["text"] for a in asked] == ["status"]
-    assert stored_jobs(jobs) == []
+    (job,) = stored_jobs(jobs)
+    assert job.args["body"] == body and job.max_attempts == 1 and job.dedupe_key is None
+    assert response_url_of(job.args) == "https://hooks.example/r"
+    assert response_url_of({"body": click_body("cancel_draft"), "content_type": FORM}) is None
+    assert response_url_of({"body": event_body(), "content_type": JSON}) is None
+
+
+def test_what_a_command_ack_posts_to_its_response_url() -> None:
+    assert reply_body('{"text": "hi", "response_type": "ephemeral"}') == {"text": "hi", "response_type": "ephemeral"}
+    assert reply_body('{"text": "hi"}') == {"text": "hi", "response_type": "ephemeral"}  # never in channel by default
+    assert reply_body("Please reinstall") == {"text": "Please reinstall", "response_type": "ephemeral"}
+    assert reply_body("") is None and reply_body("  ") is None
 
 
 def test_a_failing_command_gets_a_friendly_ephemeral_reply() -> None:
@@ -256,7 +266,36 @@ def bolt_app(seen: list[dict[str, Any]]) -> App:
         ack()
         seen.append(body)
 
+    @app.command("/replica")
+    def on_replica(ack: Any, command: dict[str, Any]) -> None:
+        seen.append(command)
+        if command["text"] == "quiet":
+            ack()
+        else:
+            ack({"text": f"you said {command['text']}", "response_type": "ephemeral"})
+
     return app
+
+
+def test_a_stored_command_runs_through_bolt_and_its_reply_goes_to_its_response_url(database_url: str) -> None:
+    slack = FakeSlack("xoxb-1").start()
+    try:
+        jobs = JobStore(Repository(database_url).db)
+        door = Door(jobs, SECRET, STORED_EVENTS, STORED_ACTIONS, commands=frozenset({"/replica"}))
+        for text, key in [("status", "k1"), ("quiet", "k2")]:
+            body = command_body(text, response_url=slack.response_url(key))
+            assert door.answer(body.encode(), headers(body, FORM)) == STORED
+        gone = command_body("status", response_url="http://127.0.0.1:9/commands/gone")  # nobody listens
+        assert door.answer(gone.encode(), headers(gone, FORM)) == STORED
+        seen: list[dict[str, Any]] = []
+        flow = SimpleNamespace(s=SimpleNamespace(replay=Replay(bolt_app(seen))))
+        for job in stored_jobs(jobs):
+            slack_request.perform(flow, job)  # type: ignore[arg-type]  # an unreachable URL is logged, not raised
+        assert sorted(c["text"] for c in seen) == ["quiet", "status", "status"]
+        assert slack.replies_to("k1") == [{"text": "you said status", "response_type": "ephemeral"}]
+        assert slack.replies_to("k2") == []  # an empty ack posts nothing
+    finally:
+        slack.stop()
 
 
 def test_a_stored_request_runs_through_bolt_and_its_listener(database_url: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.inbox.follow_up import post_reply, reply_body, response_url_of
 from storage.jobs import Job, JobSpec
 
 if TYPE_CHECKING:
@@ -37,6 +38,10 @@ def perform(flow: Workflow, job: Job) -> None:
     replay = flow.s.replay
     if replay is None:
         raise RuntimeError("this process has no Bolt app to run stored Slack requests")
-    status = replay(job.args)
-    if status >= 500:  # a listener raised (Bolt logged it): try again, as Slack would
-        raise RuntimeError(f"the listener failed (Bolt answered {status})")
+    replayed = replay(job.args)
+    if replayed.status >= 500:  # a listener raised (Bolt logged it): try again, as Slack would
+        raise RuntimeError(f"the listener failed (Bolt answered {replayed.status})")
+    response_url = response_url_of(job.args)  # a slash command: its reply goes there
+    reply = reply_body(replayed.body) if response_url else None
+    if response_url and reply:
+        post_reply(response_url, reply)
