@@ -135,9 +135,11 @@ class WebRole:
 
     def start(self) -> WebRole:
         self._db.group_writes()  # a burst's acks share commits (storage/group_commit.py)
-        self._repo.batch_latest_reads()  # and its status answers share queries (storage/read_batch.py)
         self._db.warm(HTTP_THREADS)
         if self._settings.socket_mode:
+            # Envelopes' `/replica status` answers are read on the listener threads, which then
+            # share queries (storage/read_batch.py); over HTTP the door stores commands instead.
+            self._repo.batch_latest_reads()
             self._start_socket_mode()
         else:
             self._start_http()

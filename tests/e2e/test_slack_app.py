@@ -11,7 +11,7 @@ from tests.fakes.slack_api import FakeSlack
 from tests.fakes.tavus_api import FakeTavus
 
 from .flow import block_of, offer, thread_messages, training_replica, updates_of, upload
-from .harness import CHANNEL, OTHER_USER, TEAM, USER, BotProcess, wait_for
+from .harness import CHANNEL, OTHER_USER, TEAM, USER, BotProcess, command_form, wait_for
 
 
 def command(bot: BotProcess, text: str, user: str = USER) -> dict:
@@ -44,6 +44,26 @@ def test_every_command_answers(
     assert "not one of your replicas" in command(bot, "delete r123")["text"]
     unknown = command(bot, "stauts")["text"]
     assert "Did you mean `/replica status`" in unknown and "/replica voices" in unknown
+
+
+def test_a_command_is_acked_empty_and_answered_once_at_its_response_url(
+    start_bot: Callable[..., BotProcess], fake_slack: FakeSlack
+) -> None:
+    """Over HTTP the door stores `/replica` and acks it with nothing; a worker posts the reply
+    (ephemeral) to the command's response_url, once. A forged one is refused and answered
+    nowhere."""
+    bot = start_bot()
+    form = command_form("status", response_url=fake_slack.response_url("k-status"))
+    ack = bot.post_signed(urlencode(form).encode(), "application/x-www-form-urlencoded")
+    assert ack.status_code == 200 and ack.content == b""
+    (reply,) = wait_for(lambda: fake_slack.replies_to("k-status"))
+    assert reply["response_type"] == "ephemeral" and "no photos" in reply["text"]
+    forged_form = command_form("cancel", response_url=fake_slack.response_url("k-forged"))
+    forged = bot.post_signed(urlencode(forged_form).encode(), "application/x-www-form-urlencoded", timestamp=1)
+    assert forged.status_code == 401
+    command(bot, "help")  # a later command is answered: nothing else is on its way
+    assert fake_slack.replies_to("k-forged") == [] and len(fake_slack.replies_to("k-status")) == 1
+    assert "k-status" not in bot.logs()  # the response_url is never logged
 
 
 def test_thread_edits_itself_through_every_state(
