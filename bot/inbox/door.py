@@ -51,9 +51,10 @@ REFUSED = Answer(401, b'{"error": "invalid request"}', "application/json")
 class Deferral:
     """How a request that may wait is stored."""
 
-    what: str  # "event:<type>" or "action:<action_id>", for the logs
+    what: str  # "event:<type>", "action:<action_id>" or "command:<name>", for the logs
     dedupe_key: str | None
     max_attempts: int
+    response_url: str | None = None  # a command's: where its worker posts the reply
 
 
 def deferral(
@@ -112,7 +113,7 @@ def command_deferral(fields: Mapping[str, list[str]], commands: Collection[str])
     urls = fields.get("response_url") or []
     if len(urls) != 1 or not urls[0].startswith(("https://", "http://")):
         return None
-    return Deferral(f"command:{names[0]}", None, COMMAND_ATTEMPTS)
+    return Deferral(f"command:{names[0]}", None, COMMAND_ATTEMPTS, urls[0])
 
 
 class Door:
@@ -163,6 +164,7 @@ class Door:
             retry_reason=headers.get("x-slack-retry-reason"),
             dedupe_key=chosen.dedupe_key,
             max_attempts=chosen.max_attempts,
+            response_url=chosen.response_url,
         )
         self._record(spec)  # the same event already waiting is answered alike
         return STORED

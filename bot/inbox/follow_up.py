@@ -12,7 +12,6 @@ import json
 import logging
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs
 
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
@@ -20,18 +19,6 @@ from slack_sdk.webhook import WebhookClient
 log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 10
-
-
-def response_url_of(stored: Mapping[str, Any]) -> str | None:
-    """The `response_url` of a stored slash command (a `slack_request` job's args), or None
-    for anything else: events and clicks are answered by their listeners' own calls."""
-    if not str(stored.get("content_type") or "").startswith("application/x-www-form-urlencoded"):
-        return None
-    fields = parse_qs(str(stored.get("body") or ""))
-    if "command" not in fields or "payload" in fields:
-        return None
-    urls = fields.get("response_url") or []
-    return urls[0] if len(urls) == 1 else None
 
 
 def reply_body(ack_body: str) -> dict[str, Any] | None:

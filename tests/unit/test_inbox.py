@@ -15,7 +15,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.signature import SignatureVerifier
 
 from bot.inbox import REFUSED, STORED, Door, Replay, command_deferral, deferral
-from bot.inbox.follow_up import reply_body, response_url_of
+from bot.inbox.follow_up import reply_body
 from bot.jobs.kinds import slack_request
 from handlers import STORED_ACTIONS, STORED_EVENTS, commands
 from storage import Repository
@@ -223,9 +223,9 @@ def test_the_door_stores_a_signed_slash_command_and_acks_it_empty(database_url: 
     assert door.answer(other.encode(), headers(other, FORM)) is None  # Bolt's
     (job,) = stored_jobs(jobs)
     assert job.args["body"] == body and job.max_attempts == 1 and job.dedupe_key is None
-    assert response_url_of(job.args) == "https://hooks.example/r"
-    assert response_url_of({"body": click_body("cancel_draft"), "content_type": FORM}) is None
-    assert response_url_of({"body": event_body(), "content_type": JSON}) is None
+    assert job.args["response_url"] == "https://hooks.example/r"  # taken out once, at the door
+    assert defer(click_body("cancel_draft"), FORM).response_url is None
+    assert defer(event_body(subtype="file_share"), JSON).response_url is None
 
 
 def test_what_a_command_ack_posts_to_its_response_url() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.inbox.follow_up import post_reply, reply_body, response_url_of
+from bot.inbox.follow_up import post_reply, reply_body
 from storage.jobs import Job, JobSpec
 
 if TYPE_CHECKING:
@@ -25,8 +25,13 @@ def spec(
     retry_reason: str | None,
     dedupe_key: str | None,
     max_attempts: int,
+    response_url: str | None = None,
 ) -> JobSpec:
+    """`response_url`: a slash command's, taken out at the door, where the worker posts the
+    listener's reply."""
     args = {"body": body, "content_type": content_type}
+    if response_url:
+        args["response_url"] = response_url
     if retry_num:
         args["x-slack-retry-num"] = retry_num
     if retry_reason:
@@ -41,7 +46,6 @@ def perform(flow: Workflow, job: Job) -> None:
     replayed = replay(job.args)
     if replayed.status >= 500:  # a listener raised (Bolt logged it): try again, as Slack would
         raise RuntimeError(f"the listener failed (Bolt answered {replayed.status})")
-    response_url = response_url_of(job.args)  # a slash command: its reply goes there
-    reply = reply_body(replayed.body) if response_url else None
-    if response_url and reply:
-        post_reply(response_url, reply)
+    response_url, reply = job.args.get("response_url"), reply_body(replayed.body)
+    if response_url and reply:  # a slash command: its reply goes where Slack said
+        post_reply(str(response_url), reply)
