@@ -24,8 +24,10 @@ from slack_sdk.oauth.token_rotation import TokenRotator
 from handlers import STORED_ACTIONS, STORED_COMMANDS, STORED_EVENTS, register_all
 from storage import Repository
 from storage.jobs import JobStore
+from storage.leases import Leases
 
 from .config import Settings
+from .health import WorkerWatch
 from .inbox import Door, Replay
 from .photo.analysis import default_analyzer
 from .rehost import PhotoRehost
@@ -179,6 +181,11 @@ def run(settings: Settings, role: str = "all") -> None:
     worker = WorkerRole(workflow, role, gauge).start() if role != "web" else None
     web = None
     if role != "worker":
+        # Who runs the work this process stores: a web role looks for workers in the
+        # database (and says when none is alive); the one-process bot is its own worker.
+        watch = WorkerWatch(Leases(services.repo.db), services.jobs, settings.job_lease_seconds)
+        if role == "web":
+            watch.start()
         door = None  # Socket Mode: every envelope is acked by Bolt's Socket Mode client
         if not settings.socket_mode:
             door = Door(
@@ -187,8 +194,9 @@ def run(settings: Settings, role: str = "all") -> None:
                 STORED_EVENTS,
                 STORED_ACTIONS,
                 commands=STORED_COMMANDS,
+                workers_alive=watch.alive if role == "web" else None,
             )
-        web = WebRole(build_app(services, workflow), settings, services.repo, gauge, door).start()
+        web = WebRole(build_app(services, workflow), settings, services.repo, gauge, door, watch).start()
     settle_heap()
     log.info("event=started role=%s database=%s", role, settings.database_label)
     stop = threading.Event()

@@ -42,6 +42,14 @@ class JobSpec:
     team_id: str | None = None  # the workspace it works for
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """Jobs due to run that no worker holds: how many, and the oldest one's `run_at`."""
+
+    count: int
+    oldest_run_at: str | None
+
+
 @dataclass
 class Job:
     id: int
@@ -182,6 +190,17 @@ class JobStore:
                 {"queues": list(queues), "now": utc_now()},
             )
         return found is not None
+
+    def waiting(self) -> Waiting:
+        """What waits for a worker now (for the web role's watch on workers, bot/health/)."""
+        with self.db.read() as tx:
+            row = tx.first(
+                "SELECT COUNT(*), MIN(run_at) FROM jobs WHERE state = 'available' AND run_at <= :now",
+                {"now": utc_now()},
+            )
+        if row is None:
+            return Waiting(0, None)
+        return Waiting(int(row[0]), str(row[1]) if row[1] is not None else None)
 
     def claim(self, worker_id: str, queues: Sequence[str], lease_seconds: float, limit: int = 1) -> list[Job]:
         """Take up to `limit` ready jobs (or jobs whose lease lapsed) for this worker."""

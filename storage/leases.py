@@ -2,8 +2,9 @@
 
 A lease is a row: whoever holds it renews it before it expires; anyone may take it once
 it has expired, so a dead holder is replaced within one lease. Taking and renewing are one
-`INSERT … ON CONFLICT DO UPDATE … WHERE` statement on both engines. Every web and worker
-process also records itself with a heartbeat, for operators (`replica-bot jobs`).
+`INSERT … ON CONFLICT DO UPDATE … WHERE` statement on both engines. Every process that runs
+jobs (a worker, or the one-process bot) also records itself with a heartbeat: for operators
+(`replica-bot jobs`) and for the web role's watch on workers (bot/health/).
 """
 
 from __future__ import annotations

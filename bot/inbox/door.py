@@ -20,6 +20,7 @@ from slack_sdk.signature import SignatureVerifier
 from storage.jobs import JobSpec, JobStore
 
 from ..jobs.kinds import slack_request
+from ..messages.commands import no_worker_text
 from .recorder import Recorder
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,10 @@ class Answer:
 
 STORED = Answer(200)  # Slack reads no body here, as Bolt's empty ack
 REFUSED = Answer(401, b'{"error": "invalid request"}', "application/json")
+# A command stored while no worker runs: said at once, instead of a silence until one starts.
+STORED_NO_WORKER = Answer(
+    200, json.dumps({"response_type": "ephemeral", "text": no_worker_text()}).encode(), "application/json"
+)
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,7 @@ class Door:
         events: frozenset[str],
         actions: frozenset[str],
         commands: frozenset[str] = frozenset(),
+        workers_alive: Callable[[], bool] | None = None,
     ):
         # A burst's requests are stored by one thread, many per statement (recorder.py), in
         # the web role and the one-process bot alike. (The one-process bot used to store each
@@ -139,6 +145,8 @@ class Door:
         # a burst on PostgreSQL that read's wait for a connection cost the web role its p99
         # (README, issue 10): a worker computes the reply and posts it to `response_url`.
         self._commands = commands
+        # A web role's watch on workers (bot/health/); None where this process runs jobs itself.
+        self._workers_alive = workers_alive
 
     def answer(self, body: bytes, headers: Mapping[str, str]) -> Answer | None:
         """The answer, once the request is stored or replied to (200) or refused (401);
@@ -167,6 +175,9 @@ class Door:
             response_url=chosen.response_url,
         )
         self._record(spec)  # the same event already waiting is answered alike
+        if chosen.response_url is not None and self._workers_alive is not None and not self._workers_alive():
+            log.warning("event=command_stored_without_worker what=%s", chosen.what)
+            return STORED_NO_WORKER
         return STORED
 
     def _signed(self, body: bytes, timestamp: str, signature: str) -> bool:

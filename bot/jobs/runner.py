@@ -32,6 +32,11 @@ Perform = Callable[[Any, Job], None]
 ACK_PRIORITY_MAX_WAIT = 0.3
 
 
+def heartbeat_seconds(lease_seconds: float) -> float:
+    """How often a worker renews its jobs' leases and its own heartbeat row."""
+    return max(0.2, lease_seconds / 4)
+
+
 class RetryLater(Exception):
     """Raised by a job that cannot run yet: it is put back for `seconds`, no attempt spent."""
 
@@ -154,7 +159,7 @@ class JobRunner:
                 self._busy -= 1
 
     def _heartbeat(self) -> None:
-        interval = max(0.2, self._lease / 4)
+        interval = heartbeat_seconds(self._lease)
         while not self._stopping.wait(interval):
             try:
                 self.store.renew(self.id, self._lease)

@@ -170,6 +170,16 @@ def delete_failed_text(reason: str) -> str:
     return f":x: Tavus did not delete it: {escape(reason[:300])}. Try again in a minute."
 
 
+def no_worker_text() -> str:
+    """A command's ack while no worker runs: it is stored, and answered when one starts."""
+    return (
+        ":hourglass: Got it, but the part of replica-bot that answers is not running right now. "
+        "Your command is saved: I'll answer here as soon as it is back (Slack lets me for "
+        "30 minutes; after that, please send it again). If this keeps happening, tell whoever "
+        "runs replica-bot."
+    )
+
+
 def plain_dm_text() -> str:
     return "Hi! Upload a headshot photo here to make a Tavus replica, or type `/replica help`."
 

@@ -1,7 +1,8 @@
 """The web role: verify Slack's requests, record them, enqueue their work, answer at once.
 
 HTTP mode serves Bolt's WSGI adapter under waitress on `$PORT` (`/slack/events`) with a
-`/healthz` that answers 200 only while the database answers, and Tavus's training
+`/healthz` that answers 200 only while the database answers, `/healthz/workers` that answers
+200 only while a worker is alive (bot/health/: for monitors, not load balancers), and Tavus's training
 callbacks (`/tavus/callback/<token>`, see bot/callbacks/); Socket Mode opens Slack's
 WebSocket with the app-level token instead. Nothing here downloads, decodes, or calls Tavus
 or S3: listeners write rows and jobs, and workers do the rest. Events and most clicks do
@@ -28,6 +29,7 @@ from storage.jobs import JobStore
 from ..callbacks import CALLBACK_PATH, handle_callback
 from ..callbacks.endpoint import MAX_BODY_BYTES
 from ..config import Settings
+from ..health import WorkerWatch
 from ..inbox import Door
 from ..traffic import RequestGauge
 
@@ -42,6 +44,7 @@ def wsgi_app(
     gauge: RequestGauge | None = None,
     repo: Repository | None = None,
     door: Door | None = None,
+    watch: WorkerWatch | None = None,
 ) -> Any:
     slack_handler = SlackRequestHandler(bolt_app, path="/slack/events")
 
@@ -58,6 +61,8 @@ def wsgi_app(
             healthy = db is None or db.ping()
             start_response("200 OK" if healthy else "503 Service Unavailable", [("Content-Type", "text/plain")])
             return [b"ok" if healthy else b"database unreachable"]
+        if path == "/healthz/workers" and watch is not None:
+            return _workers_health(watch, start_response)
         if path.startswith(CALLBACK_PATH) and repo is not None:
             return _tavus_callback(environ, start_response, repo, path[len(CALLBACK_PATH) :])
         if gauge is None:
@@ -100,6 +105,18 @@ def _at_the_door(door: Door, environ: dict[str, Any], start_response: Callable[.
     return [answer.body]
 
 
+def _workers_health(watch: WorkerWatch, start_response: Callable[..., Any]) -> Any:
+    """200 while a worker is alive, else 503; either way what waits for one, as JSON."""
+    try:
+        status = watch.check()
+    except Exception as exc:
+        log.warning("event=worker_health_failed error=%s", type(exc).__name__)
+        start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+        return [json.dumps({"error": "database unreachable"}).encode()]
+    start_response("200 OK" if status.healthy else "503 Service Unavailable", [("Content-Type", "application/json")])
+    return [json.dumps(status.as_dict()).encode()]
+
+
 def _tavus_callback(environ: dict[str, Any], start_response: Callable[..., Any], repo: Repository, token: str) -> Any:
     if environ.get("REQUEST_METHOD") != "POST":
         start_response("405 Method Not Allowed", [("Content-Type", "text/plain"), ("Allow", "POST")])
@@ -124,9 +141,11 @@ class WebRole:
         repo: Repository,
         gauge: RequestGauge | None = None,
         door: Door | None = None,
+        watch: WorkerWatch | None = None,
     ):
         self._app = bolt_app
         self._door = door
+        self._watch = watch
         self._settings = settings
         self._repo = repo
         self._db = repo.db
@@ -146,13 +165,15 @@ class WebRole:
         return self
 
     def stop(self) -> None:
+        if self._watch is not None:
+            self._watch.stop()
         if self._stop is not None:
             self._stop()
 
     def _start_http(self) -> None:
         from .http_server import make_server
 
-        app = wsgi_app(self._app, self._db, self._gauge, self._repo, self._door)
+        app = wsgi_app(self._app, self._db, self._gauge, self._repo, self._door, self._watch)
         server = make_server(app, host="0.0.0.0", port=self._settings.port, threads=HTTP_THREADS, ident="replica-bot")
         threading.Thread(target=server.run, name="http", daemon=True).start()
         self._stop = server.close

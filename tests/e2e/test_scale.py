@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -22,7 +23,7 @@ from tests.fakes.slack_api import FakeSlack
 from tests.fakes.tavus_api import FakeTavus
 
 from .flow import block_of, checklist_ts, ready_notices, ready_update, thread_messages, updates_of
-from .harness import BotProcess, bot_env, database_env, file_share_event, free_port, wait_for
+from .harness import BotProcess, bot_env, command_form, database_env, file_share_event, free_port, wait_for
 
 PEOPLE = [f"U0P{i:02d}" for i in range(10)]
 LEASE = 3  # seconds: JOB_LEASE_SECONDS for these tests
@@ -247,3 +248,31 @@ def test_healthz_answers_200_only_while_the_database_answers(cluster: Cluster, d
     with psycopg.connect(postgres.url(), autocommit=True) as admin:
         admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')  # the server drops every connection
     wait_for(lambda: web.http.get("/healthz").status_code == 503, timeout=15)
+
+
+def test_a_web_role_without_workers_says_so_and_its_command_is_answered_when_one_starts(
+    cluster: Cluster, fake_slack: FakeSlack
+) -> None:
+    web = cluster.launch("web", "web").wait_ready()
+    assert web.http.get("/healthz").status_code == 200  # the web role itself is fine
+    alone = web.http.get("/healthz/workers")
+    assert alone.status_code == 503 and alone.json()["workers"] == 0
+    body = urlencode(command_form("status", response_url=fake_slack.response_url("while-alone"))).encode()
+    ack = web.post_signed(body, "application/x-www-form-urlencoded")
+    assert ack.status_code == 200 and ack.json()["response_type"] == "ephemeral"
+    assert "not running right now" in ack.json()["text"]  # said at once, not a silence
+    waiting = web.http.get("/healthz/workers").json()
+    assert waiting["jobs_waiting"] == 1 and waiting["oldest_waiting_seconds"] is not None
+    assert "event=no_worker_alive" in web.logs()
+    # A worker starts: the stored command is answered, once, at its response_url.
+    worker = cluster.launch("worker", "worker").wait_ready()
+    (reply,) = wait_for(lambda: fake_slack.replies_to("while-alone"), timeout=15)
+    assert reply["response_type"] == "ephemeral" and "not running" not in reply["text"]
+    healthy = wait_for(lambda: web.http.get("/healthz/workers"), timeout=5)
+    assert healthy.status_code == 200 and healthy.json()["workers"] == 1
+    assert "not running" not in web.send_command("help").json()["text"]  # an empty ack again; the reply posted
+    # Killed (no goodbye): once its heartbeat is older than the window, the web role says so.
+    worker.kill()
+    wait_for(lambda: web.http.get("/healthz/workers").status_code == 503, timeout=20)
+    time.sleep(0.5)
+    assert fake_slack.replies_to("while-alone") == [reply]  # nothing twice

@@ -1,0 +1,103 @@
+"""The web role's watch on workers (bot/health/), on SQLite and on a real PostgreSQL, and the
+door's ack for a command stored while no worker runs."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.health import WorkerWatch, alive_window, status_of
+from bot.inbox import STORED, Door
+from bot.inbox.door import STORED_NO_WORKER
+from handlers import STORED_ACTIONS, STORED_EVENTS
+from storage import Repository
+from storage.jobs import JobSpec, JobStore, Waiting
+from storage.leases import Leases, ProcessRow
+from tests.unit.test_inbox import FORM, JSON, SECRET, command_body, event_body, headers
+
+
+def row(role: str, pid: int = 1) -> ProcessRow:
+    return ProcessRow(
+        f"{role}-{pid}", role, "host", pid, "2026-11-27T10:00:00+00:00", "2026-11-27T10:00:00+00:00", None
+    )
+
+
+def test_the_status_counts_processes_that_run_jobs_and_ages_the_oldest_waiting_job() -> None:
+    now = datetime(2026, 11, 27, 10, 0, 30, tzinfo=UTC)
+    status = status_of([row("worker"), row("all", 2), row("web", 3)], Waiting(4, "2026-11-27T10:00:00+00:00"), now)
+    assert (status.workers, status.jobs_waiting, status.oldest_waiting_seconds) == (2, 4, 30.0)
+    assert status.healthy
+    none = status_of([row("web")], Waiting(1, "2026-11-27T10:00:20"), now)  # a naive time is UTC
+    assert not none.healthy and none.oldest_waiting_seconds == 10.0
+    assert none.as_dict() == {"workers": 0, "jobs_waiting": 1, "oldest_waiting_seconds": 10.0}
+    assert status_of([], Waiting(0, None), now).oldest_waiting_seconds is None
+    assert status_of([], Waiting(2, "not a time"), now).oldest_waiting_seconds is None
+    # three heartbeats, and never less than 5 s (heartbeats are stored to the second)
+    assert alive_window(60) == 45.0 and alive_window(3) == 5.0
+
+
+def test_the_watch_sees_workers_come_and_go_and_logs_each_change(
+    database_url: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = Repository(database_url).db
+    jobs, leases = JobStore(db), Leases(db)
+    watch = WorkerWatch(leases, jobs, lease_seconds=60)
+    jobs.enqueue(JobSpec("k", {}))
+    jobs.enqueue(JobSpec("later", {}, delay_seconds=600))  # not due: not waiting yet
+    caplog.set_level(logging.INFO, logger="bot.health.workers")
+    first = watch.check()
+    assert (first.workers, first.jobs_waiting) == (0, 1) and first.oldest_waiting_seconds is not None
+    assert "event=no_worker_alive jobs_waiting=1" in caplog.text
+    leases.beat("web-1", "web")  # a web role's row (if it had one) is not a worker
+    assert not watch.alive()  # looked again (the last look said none), still none
+    leases.beat("worker-1", "worker")
+    assert watch.alive()
+    assert "event=workers_back workers=1" in caplog.text
+    calls = []
+    monkeypatch.setattr(leases, "processes", lambda **kw: calls.append(kw) or [])
+    assert watch.alive() and calls == []  # a live worker is believed without a read
+    monkeypatch.undo()
+    leases.stopped("worker-1")
+    assert not watch.check().healthy
+    assert caplog.text.count("event=no_worker_alive") == 2
+
+
+def test_when_the_database_cannot_say_a_worker_is_assumed(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = Repository(database_url).db
+    leases = Leases(db)
+    watch = WorkerWatch(leases, JobStore(db), lease_seconds=60)
+
+    def away(**_: object) -> None:
+        raise ConnectionError("database away")
+
+    monkeypatch.setattr(leases, "processes", away)
+    with pytest.raises(ConnectionError):
+        watch.check()
+    assert watch.alive()  # the door then acks as always; /healthz reports the database
+
+
+def test_a_command_stored_while_no_worker_runs_is_acked_with_why_it_waits(database_url: str) -> None:
+    jobs = JobStore(Repository(database_url).db)
+    alive = {"now": False}
+    door = Door(
+        jobs,
+        SECRET,
+        STORED_EVENTS,
+        STORED_ACTIONS,
+        commands=frozenset({"/replica"}),
+        workers_alive=lambda: alive["now"],
+    )
+    body = command_body("status")
+    answer = door.answer(body.encode(), headers(body, FORM))
+    assert answer == STORED_NO_WORKER and answer is not None
+    reply = json.loads(answer.body)
+    assert reply["response_type"] == "ephemeral" and "not running right now" in reply["text"]
+    event = event_body("Ev9", subtype="file_share")
+    assert door.answer(event.encode(), headers(event, JSON)) == STORED  # Slack shows nothing for events
+    alive["now"] = True
+    again = command_body("help")
+    assert door.answer(again.encode(), headers(again, FORM)) == STORED
+    assert jobs.counts() == {"available": 3}  # all stored: a worker answers them when it starts
