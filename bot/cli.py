@@ -9,11 +9,14 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import ConfigError, load_settings, read_dotenv
 from .photo import PhotoReport, Severity, check_photo
 from .photo.analysis import AnalysisUnavailable
+
+if TYPE_CHECKING:
+    from .health import WorkerStatus
 
 _MARKS = {Severity.FAIL: "FAIL", Severity.WARN: "WARN", Severity.INFO: "NOTE"}
 
@@ -125,13 +128,29 @@ def cmd_run(role: str) -> int:
     return 0
 
 
+PROCESS_LISTING_SECONDS = 120  # `jobs` lists processes that beat this recently
+
+
+def workers_line(status: WorkerStatus) -> str:
+    """`replica-bot jobs`'s line on workers and the work waiting for them (pure)."""
+    waiting = f"{status.jobs_waiting} job(s) due and waiting"
+    if status.oldest_waiting_seconds is not None:
+        waiting += f", the oldest for {status.oldest_waiting_seconds:.0f} s"
+    if status.healthy:
+        return f"workers alive: {status.workers}; {waiting}"
+    return f"no worker alive in the last {PROCESS_LISTING_SECONDS} s ({waiting}): start `python -m bot worker`"
+
+
 def cmd_jobs(state: str | None, limit: int) -> int:
     """Print the latest jobs and the live processes, for an operator."""
     import os
+    from datetime import UTC, datetime
 
     from storage import Database, describe
     from storage.jobs import JobStore
     from storage.leases import Leases
+
+    from .health import status_of
 
     read_dotenv()
     target = os.environ.get("DATABASE_URL") or os.environ.get("DATABASE_PATH") or "replica-bot.db"
@@ -140,8 +159,10 @@ def cmd_jobs(state: str | None, limit: int) -> int:
     print(f"database: {describe(target)}")
     print("jobs by state: " + ", ".join(f"{k} {v}" for k, v in sorted(store.counts().items())))
     print(f"scheduler lease: {leases.holder('scheduler') or 'nobody'}")
-    for p in leases.processes(alive_within_seconds=120):
+    alive = leases.processes(alive_within_seconds=PROCESS_LISTING_SECONDS)
+    for p in alive:
         print(f"process {p.id} ({p.role}) on {p.host} pid {p.pid}, since {p.started_at}, heartbeat {p.heartbeat_at}")
+    print(workers_line(status_of(alive, store.waiting(), datetime.now(UTC))))
     for job in store.recent(limit, state):
         error = f"  last error: {job.last_error[:120]}" if job.last_error else ""
         print(f"#{job.id} {job.kind} [{job.state}] attempt {job.attempt}/{job.max_attempts} {job.subject or ''}{error}")

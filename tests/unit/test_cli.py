@@ -114,3 +114,25 @@ def test_check_writes_the_preview_and_the_fixed_photo(tmp_path: Path, capsys: py
     assert main(["check", str(good), "--fix", str(tmp_path / "none.jpg")]) == 0
     assert "no fix" in capsys.readouterr().out and not (tmp_path / "none.jpg").exists()
     assert main(["check", str(good), str(loose), "--preview", str(preview)]) == 2
+
+
+def test_jobs_lists_jobs_processes_and_says_when_no_worker_is_alive(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from storage import Repository
+    from storage.jobs import JobSpec, JobStore
+    from storage.leases import Leases
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("DATABASE_PATH", raising=False)
+    monkeypatch.setenv("DATABASE_URL" if "://" in database_url else "DATABASE_PATH", database_url)
+    db = Repository(database_url).db
+    JobStore(db).enqueue(JobSpec("check_photo", {}, subject="s1"))
+    assert main(["jobs"]) == 0
+    out = capsys.readouterr().out
+    assert "jobs by state: available 1" in out and "check_photo [available] attempt 0/5 s1" in out
+    assert "no worker alive in the last 120 s (1 job(s) due and waiting, the oldest for" in out
+    Leases(db).beat("worker-abc", "worker")
+    assert main(["jobs", "--state", "available"]) == 0
+    out = capsys.readouterr().out
+    assert "process worker-abc (worker)" in out and "workers alive: 1; 1 job(s) due and waiting" in out
