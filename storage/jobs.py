@@ -44,7 +44,7 @@ class JobSpec:
 
 @dataclass(frozen=True)
 class Waiting:
-    """Jobs due to run that no worker holds: how many, and the oldest one's `run_at`."""
+    """Jobs due to run that no live worker holds: how many, and since when the oldest is."""
 
     count: int
     oldest_run_at: str | None
@@ -192,10 +192,12 @@ class JobStore:
         return found is not None
 
     def waiting(self) -> Waiting:
-        """What waits for a worker now (for the web role's watch on workers, bot/health/)."""
+        """What waits for a worker now (for the web role's watch on workers, bot/health/):
+        jobs due, and jobs whose worker's lease lapsed (due again since it did)."""
         with self.db.read() as tx:
             row = tx.first(
-                "SELECT COUNT(*), MIN(run_at) FROM jobs WHERE state = 'available' AND run_at <= :now",
+                "SELECT COUNT(*), MIN(CASE WHEN state = 'available' THEN run_at ELSE locked_until END) "
+                f"FROM jobs WHERE {_READY}",
                 {"now": utc_now()},
             )
         if row is None:

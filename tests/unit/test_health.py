@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -63,6 +64,11 @@ def test_the_watch_sees_workers_come_and_go_and_logs_each_change(
     leases.stopped("worker-1")
     assert not watch.check().healthy
     assert caplog.text.count("event=no_worker_alive") == 2
+    # A job whose worker died holding it waits again once the lease lapses.
+    (held,) = jobs.claim("dead", ["default"], lease_seconds=1)
+    assert watch.check().jobs_waiting == 0
+    time.sleep(2.1)  # lease times are whole seconds
+    assert watch.check().jobs_waiting == 1
 
 
 def test_when_the_database_cannot_say_a_worker_is_assumed(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
