@@ -4,6 +4,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from storage import Repository
+from storage.jobs import JobSpec, JobStore
+from storage.leases import Leases
 from tests import photo_samples
 
 
@@ -119,10 +122,6 @@ def test_check_writes_the_preview_and_the_fixed_photo(tmp_path: Path, capsys: py
 def test_jobs_lists_jobs_processes_and_says_when_no_worker_is_alive(
     database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from storage import Repository
-    from storage.jobs import JobSpec, JobStore
-    from storage.leases import Leases
-
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("DATABASE_PATH", raising=False)
     monkeypatch.setenv("DATABASE_URL" if "://" in database_url else "DATABASE_PATH", database_url)
