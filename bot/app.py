@@ -183,7 +183,9 @@ def run(settings: Settings, role: str = "all") -> None:
     if role != "worker":
         # Who runs the work this process stores: a web role looks for workers in the
         # database (and says when none is alive); the one-process bot is its own worker.
-        watch = WorkerWatch(Leases(services.repo.db), services.jobs, settings.job_lease_seconds)
+        watch = WorkerWatch(
+            Leases(services.repo.db), services.jobs, settings.job_lease_seconds, settings.job_backlog_alert_seconds
+        )
         if role == "web":
             watch.start()
         door = None  # Socket Mode: every envelope is acked by Bolt's Socket Mode client

@@ -68,6 +68,7 @@ class Settings:
     reconcile_grace_seconds: int
     job_lease_seconds: int
     job_poll_seconds: float
+    job_backlog_alert_seconds: float
     worker_photo_threads: int
     worker_io_threads: int
     public_base_url: str | None  # where Slack (OAuth) and Tavus (callbacks) reach the web role
@@ -258,6 +259,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         job_lease_seconds=r.integer("JOB_LEASE_SECONDS", 60, 2, 3600),
         # Without PostgreSQL's NOTIFY, workers in other processes find new jobs by looking.
         job_poll_seconds=r.number("JOB_POLL_SECONDS", 2.0 if r.env.get("DATABASE_URL") else 0.05, 0.01, 60.0),
+        job_backlog_alert_seconds=r.number("JOB_BACKLOG_ALERT_SECONDS", 300.0, 5.0, 86_400.0),
         worker_photo_threads=r.integer("WORKER_PHOTO_THREADS", max(1, min(4, os.cpu_count() or 1)), 1, 64),
         worker_io_threads=r.integer("WORKER_IO_THREADS", 4, 1, 64),
         public_base_url=public_url,

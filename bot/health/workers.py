@@ -6,7 +6,9 @@ A web role only stores work. With no worker running, a photo gets no checklist a
 of the processes, one of the jobs due), logs when the last worker is gone (again every
 minute while work waits) and when one is back, serves the picture at `/healthz/workers`
 for monitors, and tells the door, which then says so in a command's ack instead of leaving
-the person with nothing.
+the person with nothing. Workers that beat but leave due work waiting longer than the
+backlog limit (too few of them for the load, or their job threads stuck while the heartbeat
+thread runs on) are logged and reported too.
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ class WorkerStatus:
     def healthy(self) -> bool:
         return self.workers > 0
 
+    def backlogged(self, limit_seconds: float) -> bool:
+        """Due work has waited longer than `limit_seconds` for a worker."""
+        return self.oldest_waiting_seconds is not None and self.oldest_waiting_seconds > limit_seconds
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "workers": self.workers,
@@ -74,14 +80,23 @@ def status_of(processes: Sequence[ProcessRow], waiting: Waiting, now: datetime) 
 class WorkerWatch:
     """The last `WorkerStatus` a web role read, refreshed by its own thread."""
 
-    def __init__(self, leases: Leases, jobs: JobStore, lease_seconds: float, period: float = WATCH_SECONDS):
+    def __init__(
+        self,
+        leases: Leases,
+        jobs: JobStore,
+        lease_seconds: float,
+        backlog_alert_seconds: float = 300.0,
+        period: float = WATCH_SECONDS,
+    ):
         self._leases = leases
         self._jobs = jobs
         self._window = alive_window(lease_seconds)
+        self.backlog_alert_seconds = backlog_alert_seconds
         self._period = period
         self._lock = threading.Lock()
         self._last: WorkerStatus | None = None
         self._logged_none = 0.0  # monotonic time "no worker" was last logged
+        self._logged_backlog = 0.0  # and "work waits too long"
         self._stopping = threading.Event()
 
     def check(self) -> WorkerStatus:
@@ -128,11 +143,21 @@ class WorkerWatch:
                 return
 
     def _log_change(self, before: WorkerStatus | None, now: WorkerStatus) -> None:
+        moment = time.monotonic()
         if now.healthy:
             if before is not None and not before.healthy:
                 log.info("event=workers_back workers=%d jobs_waiting=%d", now.workers, now.jobs_waiting)
+            if now.backlogged(self.backlog_alert_seconds) and moment - self._logged_backlog >= RELOG_SECONDS:
+                self._logged_backlog = moment
+                log.error(
+                    "event=jobs_backlog workers=%d jobs_waiting=%d oldest_waiting_s=%.0f limit_s=%.0f "
+                    "detail=due work waits longer than the limit; add workers or look for stuck ones",
+                    now.workers,
+                    now.jobs_waiting,
+                    now.oldest_waiting_seconds or 0.0,
+                    self.backlog_alert_seconds,
+                )
             return
-        moment = time.monotonic()
         went = before is None or before.healthy
         if went or (now.jobs_waiting and moment - self._logged_none >= RELOG_SECONDS):
             self._logged_none = moment

@@ -2,7 +2,8 @@
 
 HTTP mode serves Bolt's WSGI adapter under waitress on `$PORT` (`/slack/events`) with a
 `/healthz` that answers 200 only while the database answers, `/healthz/workers` that answers
-200 only while a worker is alive (bot/health/: for monitors, not load balancers), and Tavus's training
+200 only while a worker is alive and keeping up (bot/health/: for monitors, not load
+balancers), and Tavus's training
 callbacks (`/tavus/callback/<token>`, see bot/callbacks/); Socket Mode opens Slack's
 WebSocket with the app-level token instead. Nothing here downloads, decodes, or calls Tavus
 or S3: listeners write rows and jobs, and workers do the rest. Events and most clicks do
@@ -106,15 +107,20 @@ def _at_the_door(door: Door, environ: dict[str, Any], start_response: Callable[.
 
 
 def _workers_health(watch: WorkerWatch, start_response: Callable[..., Any]) -> Any:
-    """200 while a worker is alive, else 503; either way what waits for one, as JSON."""
+    """200 while a worker is alive and due work has not waited past the backlog limit, else
+    503; either way what waits for a worker, as JSON."""
     try:
         status = watch.check()
     except Exception as exc:
         log.warning("event=worker_health_failed error=%s", type(exc).__name__)
         start_response("503 Service Unavailable", [("Content-Type", "application/json")])
         return [json.dumps({"error": "database unreachable"}).encode()]
-    start_response("200 OK" if status.healthy else "503 Service Unavailable", [("Content-Type", "application/json")])
-    return [json.dumps(status.as_dict()).encode()]
+    limit = watch.backlog_alert_seconds
+    backlogged = status.backlogged(limit)
+    ok = status.healthy and not backlogged
+    body = {**status.as_dict(), "backlogged": backlogged, "backlog_alert_seconds": limit}
+    start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "application/json")])
+    return [json.dumps(body).encode()]
 
 
 def _tavus_callback(environ: dict[str, Any], start_response: Callable[..., Any], repo: Repository, token: str) -> Any:

@@ -270,6 +270,7 @@ def test_a_web_role_without_workers_says_so_and_its_command_is_answered_when_one
     assert reply["response_type"] == "ephemeral" and "not running" not in reply["text"]
     healthy = web.http.get("/healthz/workers")  # read fresh: the worker has beaten
     assert healthy.status_code == 200 and healthy.json()["workers"] == 1
+    assert healthy.json()["backlogged"] is False and healthy.json()["backlog_alert_seconds"] == 300
     assert "not running" not in web.send_command("help").json()["text"]  # an empty ack again; the reply posted
     # Killed (no goodbye): once its heartbeat is older than the window, the web role says so.
     worker.kill()

@@ -107,3 +107,24 @@ def test_a_command_stored_while_no_worker_runs_is_acked_with_why_it_waits(databa
     again = command_body("help")
     assert door.answer(again.encode(), headers(again, FORM)) == STORED
     assert jobs.counts() == {"available": 3}  # all stored: a worker answers them when it starts
+
+
+def test_workers_that_leave_due_work_waiting_past_the_limit_are_reported(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    now = datetime(2026, 11, 27, 10, 10, 0, tzinfo=UTC)
+    late = status_of([row("worker")], Waiting(3, "2026-11-27T10:00:00+00:00"), now)
+    assert late.healthy and late.backlogged(300) and not late.backlogged(600)
+    assert not status_of([row("worker")], Waiting(0, None), now).backlogged(0)
+    db = Repository(database_url).db
+    jobs, leases = JobStore(db), Leases(db)
+    leases.beat("worker-1", "worker")
+    watch = WorkerWatch(leases, jobs, lease_seconds=60, backlog_alert_seconds=5)
+    caplog.set_level(logging.INFO, logger="bot.health.workers")
+    jobs.enqueue(JobSpec("k", {}))
+    assert not watch.check().backlogged(5) and "event=jobs_backlog" not in caplog.text
+    time.sleep(6.1)  # due and untaken past the limit (timestamps are whole seconds)
+    assert watch.check().backlogged(5)
+    assert "event=jobs_backlog workers=1 jobs_waiting=1" in caplog.text
+    watch.check()
+    assert caplog.text.count("event=jobs_backlog") == 1  # once a minute, not on every look
