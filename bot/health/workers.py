@@ -122,8 +122,9 @@ class WorkerWatch:
             if not any(p.role in ROLES_THAT_WORK for p in alive):
                 return False
             return self.check().healthy  # one has come: remember it (and log that it is back)
-        except Exception:
-            log.warning("event=worker_watch_failed", exc_info=True)
+        except Exception as exc:
+            # One line, no traceback: a database outage would repeat it for every command.
+            log.warning("event=worker_watch_failed error=%s", type(exc).__name__)
             return True
 
     def start(self) -> WorkerWatch:
@@ -137,8 +138,8 @@ class WorkerWatch:
         while True:
             try:
                 self.check()
-            except Exception:  # the database is away: /healthz says so; keep looking
-                log.warning("event=worker_watch_failed", exc_info=True)
+            except Exception as exc:  # the database is away: /healthz says so; keep looking
+                log.warning("event=worker_watch_failed error=%s", type(exc).__name__)
             if self._stopping.wait(self._period):
                 return
 

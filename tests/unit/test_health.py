@@ -71,7 +71,9 @@ def test_the_watch_sees_workers_come_and_go_and_logs_each_change(
     assert watch.check().jobs_waiting == 1
 
 
-def test_when_the_database_cannot_say_a_worker_is_assumed(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_when_the_database_cannot_say_a_worker_is_assumed(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     db = Repository(database_url).db
     leases = Leases(db)
     watch = WorkerWatch(leases, JobStore(db), lease_seconds=60)
@@ -83,6 +85,8 @@ def test_when_the_database_cannot_say_a_worker_is_assumed(database_url: str, mon
     with pytest.raises(ConnectionError):
         watch.check()
     assert watch.alive()  # the door then acks as always; /healthz reports the database
+    (record,) = [r for r in caplog.records if "worker_watch_failed" in r.getMessage()]
+    assert record.getMessage() == "event=worker_watch_failed error=ConnectionError" and record.exc_info is None
 
 
 def test_a_command_stored_while_no_worker_runs_is_acked_with_why_it_waits(database_url: str) -> None:
