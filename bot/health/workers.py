@@ -61,9 +61,14 @@ class WorkerStatus:
         }
 
 
+def workers_among(processes: Sequence[ProcessRow]) -> int:
+    """How many of these (live) processes run jobs."""
+    return sum(1 for p in processes if p.role in ROLES_THAT_WORK)
+
+
 def status_of(processes: Sequence[ProcessRow], waiting: Waiting, now: datetime) -> WorkerStatus:
     """The status from what the database holds (pure): `processes` are those alive."""
-    workers = sum(1 for p in processes if p.role in ROLES_THAT_WORK)
+    workers = workers_among(processes)
     oldest = None
     if waiting.count and waiting.oldest_run_at:
         try:
@@ -101,9 +106,11 @@ class WorkerWatch:
 
     def check(self) -> WorkerStatus:
         """Read the status now (raises what the database raises), remember it, log a change."""
-        status = status_of(
-            self._leases.processes(alive_within_seconds=self._window), self._jobs.waiting(), datetime.now(UTC)
-        )
+        return self._remember(self._leases.processes(alive_within_seconds=self._window))
+
+    def _remember(self, processes: Sequence[ProcessRow]) -> WorkerStatus:
+        """The status with these live processes (just read) and the jobs waiting now."""
+        status = status_of(processes, self._jobs.waiting(), datetime.now(UTC))
         with self._lock:
             before, self._last = self._last, status
             self._log_change(before, status)
@@ -119,9 +126,9 @@ class WorkerWatch:
             return True
         try:
             alive = self._leases.processes(alive_within_seconds=self._window)
-            if not any(p.role in ROLES_THAT_WORK for p in alive):
+            if not workers_among(alive):
                 return False
-            return self.check().healthy  # one has come: remember it (and log that it is back)
+            return self._remember(alive).healthy  # one has come: remember it (and log that it is back)
         except Exception as exc:
             # One line, no traceback: a database outage would repeat it for every command.
             log.warning("event=worker_watch_failed error=%s", type(exc).__name__)
