@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 POINTS = (
     "after_event_recorded",  # the Slack event is stored, nothing else done
+    "during_photo_check",  # the photo is downloaded, its check has begun (a poison photo)
+    "during_stored_request",  # a worker has begun a Slack request the web role stored
     "after_s3_upload",  # the photo is in S3, Tavus not yet called
     "after_tavus_create",  # Tavus answered the create call, the answer is not yet stored
     "after_completion_seen",  # completion stored with its notice queued, notice not posted

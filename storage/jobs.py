@@ -237,10 +237,10 @@ class JobStore:
 
     def fail(self, job: Job, worker_id: str, error: str, retry_in: float | None = None) -> str:
         """Record a failed attempt: back to `available` after a backoff, or `failed` after the
-        last attempt. `retry_in` overrides the backoff (a job that asked to run later)."""
+        last attempt ("lost" when the job was no longer this worker's: its lease lapsed and
+        another took it). `retry_in` overrides the backoff (a job that asked to run later)."""
         if retry_in is None and job.attempt >= job.max_attempts:
-            self._finish(job, worker_id, "failed", error)
-            return "failed"
+            return "failed" if self._finish(job, worker_id, "failed", error) else "lost"
         delay = backoff_seconds(job.attempt) if retry_in is None else retry_in
         with self.db.write() as tx:
             tx.execute(

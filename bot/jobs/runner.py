@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from storage import Database
 from storage.jobs import Job, JobStore
@@ -28,6 +28,11 @@ from ..traffic import RequestGauge
 log = logging.getLogger(__name__)
 
 Perform = Callable[[Any, Job], None]
+# Why a job ended failed for good: the processes that held it died (a poison job, or a
+# machine going down) until its attempts ran out, or its last attempt raised.
+GiveUpReason = Literal["workers_died", "kept_failing"]
+# A kind's last word for a job it will not run again (tell the person; set the work aside).
+GiveUp = Callable[[Any, Job, GiveUpReason], None]
 # A job waits at most this long for in-flight Slack requests in its process to be answered.
 ACK_PRIORITY_MAX_WAIT = 0.3
 
@@ -57,12 +62,14 @@ class JobRunner:
         lease_seconds: float,
         poll_seconds: float,
         gauge: RequestGauge | None = None,
+        given_up: Mapping[str, GiveUp] | None = None,
     ):
         self.id = f"{role}-{uuid.uuid4().hex[:10]}"
         self.store = JobStore(db)
         self.leases = Leases(db)
         self._db = db
         self._kinds = kinds
+        self._given_up = given_up or {}
         self._context = context
         self._lanes = lanes
         self._role = role
@@ -128,8 +135,10 @@ class JobRunner:
         perform = self._kinds.get(job.kind)
         if perform is None or job.attempt > job.max_attempts:
             reason = "unknown job kind" if perform is None else "no attempts left (its workers kept dying)"
-            self.store.abandon(job, self.id, reason)
+            dropped = self.store.abandon(job, self.id, reason)
             log.error("event=job_dropped job=%d kind=%s reason=%s", job.id, job.kind, reason)
+            if dropped and perform is not None:
+                self._give_up(job, "workers_died")
             return
         started = time.monotonic()
         with self._busy_lock:
@@ -144,6 +153,8 @@ class JobRunner:
             log.exception(
                 "event=job_failed job=%d kind=%s attempt=%d outcome=%s", job.id, job.kind, job.attempt, outcome
             )
+            if outcome == "failed":
+                self._give_up(job, "kept_failing")
         else:
             if not self.store.complete(job, self.id):
                 log.warning("event=job_lease_lost job=%d kind=%s", job.id, job.kind)
@@ -157,6 +168,18 @@ class JobRunner:
         finally:
             with self._busy_lock:
                 self._busy -= 1
+
+    def _give_up(self, job: Job, why: GiveUpReason) -> None:
+        """Run the kind's last word once its job is recorded as failed for good (recorded
+        first: a last word that kills the process must not bring the job back)."""
+        last_word = self._given_up.get(job.kind)
+        if last_word is None:
+            return
+        log.warning("event=job_given_up job=%d kind=%s why=%s", job.id, job.kind, why)
+        try:
+            last_word(self._context, job, why)
+        except Exception:  # a worker must survive this too
+            log.exception("event=give_up_failed job=%d kind=%s", job.id, job.kind)
 
     def _heartbeat(self) -> None:
         interval = heartbeat_seconds(self._lease)

@@ -345,6 +345,15 @@ def internal_error_text() -> str:
     return ":x: Something went wrong while checking this photo. Please upload it again."
 
 
+def photo_set_aside_text(tries: int) -> str:
+    """A photo whose check stopped the checker every time: set aside, not tried again."""
+    return (
+        f":x: I couldn't check this photo: checking it stopped my photo checker {tries} times, "
+        "so I've set it aside rather than keep trying. Please save it again as a JPEG "
+        "(or take a screenshot of it) and upload that."
+    )
+
+
 def draft_expired_text() -> str:
     return "This draft expired without being sent to Tavus. Upload the photo again to make a replica."
 

@@ -15,7 +15,7 @@ from functools import partial
 from storage.leases import Leases
 from storage.notify import JobListener
 
-from ..jobs import KINDS, JobRunner
+from ..jobs import GIVE_UP, KINDS, JobRunner
 from ..jobs.kinds import slack_request
 from ..jobs.schedule import Scheduler
 from ..poller import maintenance, poll_training, refresh_voice_catalogs
@@ -46,6 +46,7 @@ class WorkerRole:
             lease_seconds=settings.job_lease_seconds,
             poll_seconds=settings.job_poll_seconds,
             gauge=gauge,
+            given_up=GIVE_UP,
         )
         s.process_id = self.runner.id
         self.scheduler = Scheduler(

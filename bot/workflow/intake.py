@@ -74,6 +74,21 @@ class IntakeSteps(SlackOutput):
         for sub in self.s.repo.with_status(*INTAKE):
             self.enqueue(check_job.spec(sub))
 
+    def set_photo_aside(self, submission_id: str, *, workers_died: bool, tries: int) -> None:
+        """A photo's check job was given up: end the photo as failed and say so in its
+        thread. Otherwise it stays "checking" for the person, and every worker's start
+        (resume_intake) checks it again — a photo that kills its checker would take each
+        new worker down with it."""
+        sub = self.s.repo.get(submission_id)
+        if sub is None:
+            return
+        why = f"its check stopped the worker {tries} times" if workers_died else "internal error"
+        if not self.s.repo.transition(sub.id, INTAKE, "failed", error_message=why):
+            return  # answered after all (a late attempt), cancelled or deleted meanwhile
+        log.warning("event=photo_set_aside submission=%s user=%s why=%s", sub.id, sub.user_id, why)
+        text = messages.photo_set_aside_text(tries) if workers_died else messages.internal_error_text()
+        self.show(sub, Message(text), "error")
+
     def process_submission(self, submission_id: str) -> None:
         if not self.claim(submission_id):
             return
@@ -129,6 +144,7 @@ class IntakeSteps(SlackOutput):
             self.s.repo.transition(sub.id, INTAKE, "needs_fix", error_message=exc.reason)
             self.show(sub, Message(messages.download_failed_text(exc.reason)), "needs_fix")
             return None
+        failpoints.hit("during_photo_check")
         report = check_photo(data)
         log.info(
             "event=photo_checked submission=%s ok=%s codes=%s ms=%.0f",

@@ -277,3 +277,51 @@ def test_a_web_role_without_workers_says_so_and_its_command_is_answered_when_one
     wait_for(lambda: web.http.get("/healthz/workers").status_code == 503, timeout=20)
     time.sleep(0.5)
     assert fake_slack.replies_to("while-alone") == [reply]  # nothing twice
+
+
+def test_a_photo_that_kills_its_checker_is_set_aside_after_three_tries_and_the_person_told(
+    cluster: Cluster, fake_slack: FakeSlack
+) -> None:
+    web = cluster.launch("web", "web").wait_ready()
+    file_obj = fake_slack.add_file("F0POISON", "me.jpg", photo_samples.headshot_jpeg(640))
+    ts = "1710099999.000100"
+    assert web.send_event(file_share_event(file_obj, ts=ts), "EvPoison").status_code == 200
+    for n in range(3):  # every new process dies at its first photo check, as a poison photo does
+        victim = cluster.launch("worker", f"victim{n}", REPLICA_BOT_FAILPOINTS="during_photo_check")
+        wait_for(lambda v=victim: v.proc.poll() is not None, timeout=30)  # type: ignore[union-attr]  # reaped
+        assert victim.proc.returncode == -9, victim.logs()[-2000:]  # type: ignore[union-attr]
+    survivor = cluster.launch("worker", "survivor").wait_ready()
+    checklist = checklist_ts(fake_slack, ts, timeout=30)  # "Checking…", posted by the first victim
+
+    def told() -> list[dict]:
+        return [u for u in updates_of(fake_slack, checklist) if "stopped my photo checker 3 times" in u["text"]]
+
+    wait_for(told, timeout=30)
+    wait_for(lambda: "event=job_given_up" in survivor.logs() and "event=photo_set_aside" in survivor.logs())
+    assert cluster.query("SELECT status FROM submissions") == [("failed",)]
+    assert cluster.query("SELECT state, attempt FROM jobs WHERE kind = 'check_photo'") == [("failed", 4)]
+    # Set aside: a worker's start no longer checks it again (it would die with it).
+    survivor.kill()
+    again = cluster.launch("worker", "again").wait_ready()
+    time.sleep(1.5)  # its start-up look for unchecked photos has run
+    assert cluster.query("SELECT COUNT(*) FROM jobs WHERE kind = 'check_photo'") == [(1,)]
+    assert "event=photo_checked" not in again.logs() and len(told()) == 1
+    assert len(thread_messages(fake_slack, ts)) == 1  # the checklist only, edited
+
+
+def test_a_command_whose_worker_died_running_it_is_answered_with_try_again(
+    cluster: Cluster, fake_slack: FakeSlack
+) -> None:
+    web = cluster.launch("web", "web").wait_ready()
+    victim = cluster.launch("worker", "victim", REPLICA_BOT_FAILPOINTS="during_stored_request").wait_ready()
+    body = urlencode(command_form("status", response_url=fake_slack.response_url("doomed"))).encode()
+    assert web.post_signed(body, "application/x-www-form-urlencoded").status_code == 200
+    wait_for(lambda: victim.proc.poll() is not None, timeout=30)  # type: ignore[union-attr]
+    assert fake_slack.replies_to("doomed") == []  # it died before answering
+    survivor = cluster.launch("worker", "survivor").wait_ready()
+    (reply,) = wait_for(lambda: fake_slack.replies_to("doomed"), timeout=15)
+    assert reply["response_type"] == "ephemeral" and "restarted" in reply["text"] and "send it again" in reply["text"]
+    wait_for(lambda: "event=job_given_up" in survivor.logs())  # log lines are written a moment later
+    assert "no photos or replicas yet" in web.send_command("status").json()["text"]  # the next one runs
+    time.sleep(0.5)
+    assert fake_slack.replies_to("doomed") == [reply]  # told once; the command was not run twice

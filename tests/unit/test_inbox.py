@@ -33,14 +33,16 @@ def event_body(event_id: str = "Ev1", kind: str = "message", **event: Any) -> st
     )
 
 
-def click_body(action_id: str) -> str:
-    payload = {
+def click_body(action_id: str, response_url: str | None = None) -> str:
+    payload: dict[str, Any] = {
         "type": "block_actions",
         "user": {"id": "U1"},
         "team": {"id": "T1"},
         "trigger_id": "t",
         "actions": [{"action_id": action_id, "value": "s1", "type": "button"}],
     }
+    if response_url:  # a click in a message has one; a click in App Home has none
+        payload["response_url"] = response_url
     return urlencode({"payload": json.dumps(payload)})
 
 
@@ -294,6 +296,34 @@ def test_a_stored_command_runs_through_bolt_and_its_reply_goes_to_its_response_u
         assert sorted(c["text"] for c in seen) == ["quiet", "status", "status"]
         assert slack.replies_to("k1") == [{"text": "you said status", "response_type": "ephemeral"}]
         assert slack.replies_to("k2") == []  # an empty ack posts nothing
+    finally:
+        slack.stop()
+
+
+def test_a_command_or_click_given_up_tells_the_person_to_try_again(database_url: str) -> None:
+    slack = FakeSlack("xoxb-1").start()
+    try:
+        jobs = JobStore(Repository(database_url).db)
+        door = Door(jobs, SECRET, STORED_EVENTS, STORED_ACTIONS, commands=frozenset({"/replica"}))
+        stored = [
+            (command_body("status", response_url=slack.response_url("cmd")), FORM),
+            (click_body("cancel_draft", response_url=slack.response_url("click")), FORM),
+            (click_body("cancel_draft"), FORM),  # from App Home: nowhere to answer
+            (event_body("Ev9", user="U1", text="hi"), JSON),  # an event: nowhere to answer
+        ]
+        for body, kind in stored:
+            assert door.answer(body.encode(), headers(body, kind)) == STORED
+        given_up = stored_jobs(jobs)
+        assert len(given_up) == 4
+        for job, why in zip(given_up, ["workers_died", "kept_failing", "workers_died", "workers_died"], strict=True):
+            slack_request.give_up(SimpleNamespace(), job, why)  # type: ignore[arg-type]
+        (command_reply,) = slack.replies_to("cmd")
+        assert command_reply["response_type"] == "ephemeral" and command_reply["replace_original"] is False
+        assert "restarted" in command_reply["text"] and "send it again" in command_reply["text"]
+        (click_reply,) = slack.replies_to("click")
+        assert click_reply["replace_original"] is False  # the message with the button stays
+        assert "went wrong" in click_reply["text"] and "click again" in click_reply["text"]
+        assert sum(len(v) for v in slack.responses.values()) == 2  # nothing for the other two
     finally:
         slack.stop()
 

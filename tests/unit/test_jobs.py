@@ -8,11 +8,13 @@ import time
 
 import pytest
 
+from bot.jobs import GIVE_UP, JobRunner
 from storage import Database, Repository
 from storage.engine import Wakeup
-from storage.jobs import MAX_ROWS_PER_INSERT, JobSpec, JobStore, insert_job
+from storage.jobs import MAX_ROWS_PER_INSERT, Job, JobSpec, JobStore, insert_job
 from storage.leases import Leases
 from storage.notify import JobListener
+from tests.e2e.harness import wait_for
 
 
 def fresh(database_url: str) -> tuple[Database, JobStore, Leases]:
@@ -168,6 +170,59 @@ def test_every_job_kind_module_is_registered_with_the_runner() -> None:
     assert len(modules) >= 9
     for module in modules:
         assert KINDS.get(module.KIND) is module.perform, module.__name__
+        assert GIVE_UP.get(module.KIND) is getattr(module, "give_up", None), module.__name__
+    assert set(GIVE_UP) >= {"check_photo", "slack_request"}  # the person hears of these
+
+
+def test_a_job_given_up_for_good_gets_its_kinds_last_word_once(database_url: str) -> None:
+    """Given up: its last attempt raised, or the processes that held it died until its
+    attempts ran out. A retry is not given up, and a last word that raises stops nothing."""
+    db, jobs, _ = fresh(database_url)
+    ran: list[int] = []
+    last_words: list[tuple[int, str]] = []
+
+    def perform(_: object, job: Job) -> None:
+        ran.append(job.args["n"])
+        if job.args["n"] in (1, 4) and job.attempt == 1:
+            raise RuntimeError("boom")
+
+    def last_word(_: object, job: Job, why: str) -> None:
+        last_words.append((job.args["n"], why))
+        raise RuntimeError("the last word failed too")
+
+    jobs.enqueue(JobSpec("k", {"n": 2}, max_attempts=1))
+    (held,) = jobs.claim("dead", ["default"], lease_seconds=1)  # its process dies holding it
+    jobs.enqueue(JobSpec("k", {"n": 1}, max_attempts=1))  # raises on its only attempt
+    jobs.enqueue(JobSpec("k", {"n": 3}, max_attempts=1))  # runs
+    jobs.enqueue(JobSpec("k", {"n": 4}, max_attempts=2))  # raises, then runs on its retry
+    time.sleep(2.1)  # the dead one's lease lapses
+    runner = JobRunner(
+        db,
+        {"k": perform},
+        None,
+        lanes={"io": (("default",), 1)},
+        role="worker",
+        lease_seconds=2,
+        poll_seconds=0.05,
+        given_up={"k": last_word},
+    ).start()
+    try:
+        wait_for(lambda: jobs.counts() == {"failed": 2, "done": 2}, timeout=15)
+    finally:
+        runner.stop(timeout=5)
+    assert sorted(ran) == [1, 3, 4, 4]  # the dead process's job never ran again
+    assert sorted(last_words) == [(1, "kept_failing"), (2, "workers_died")]
+    assert held.args["n"] == 2 and not jobs.complete(held, "dead")
+
+
+def test_a_failure_after_the_lease_was_lost_is_not_recorded_as_the_end(database_url: str) -> None:
+    _, jobs, _ = fresh(database_url)
+    jobs.enqueue(JobSpec("k", max_attempts=1))
+    (slow,) = jobs.claim("slow", ["default"], lease_seconds=1)
+    time.sleep(2.1)
+    (taken,) = jobs.claim("other", ["default"], 30)
+    assert jobs.fail(slow, "slow", "late") == "lost"  # not "failed": it is another's job now
+    assert jobs.counts() == {"running": 1} and taken.attempt == 2
 
 
 def test_a_create_that_meets_another_step_of_its_submission_comes_back_later(database_url: str) -> None:

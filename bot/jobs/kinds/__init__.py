@@ -1,4 +1,5 @@
-"""Every kind of job, one module each: `KIND`, `QUEUE`, `spec(…)` to enqueue, `perform(flow, job)`."""
+"""Every kind of job, one module each: `KIND`, `QUEUE`, `spec(…)` to enqueue, `perform(flow, job)`,
+and where the person must hear of a job given up for good, `give_up(flow, job, why)`."""
 
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ from . import (
     slack_request,
 )
 
-KINDS: dict[str, Callable[[Any, Job], None]] = {
-    m.KIND: m.perform
+_BY_KIND = {
+    m.KIND: m
     for m in (
         approve_request,
         check_photo,
@@ -41,9 +42,14 @@ KINDS: dict[str, Callable[[Any, Job], None]] = {
         slack_request,
     )
 }
+KINDS: dict[str, Callable[[Any, Job], None]] = {kind: m.perform for kind, m in _BY_KIND.items()}
+GIVE_UP: dict[str, Callable[[Any, Job, Any], None]] = {
+    kind: m.give_up for kind, m in _BY_KIND.items() if hasattr(m, "give_up")
+}
 QUEUES = ("photos", "default", slack_request.QUEUE)
 
 __all__ = [
+    "GIVE_UP",
     "KINDS",
     "QUEUES",
     "approve_request",

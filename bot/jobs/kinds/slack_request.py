@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
-from bot.inbox.follow_up import post_reply, reply_body
+from bot import failpoints
+from bot.inbox.follow_up import interrupted_reply, post_reply, reply_body, reply_url
 from storage.jobs import Job, JobSpec
 
 if TYPE_CHECKING:
+    from bot.jobs.runner import GiveUpReason
     from bot.workflow import Workflow
+
+log = logging.getLogger(__name__)
 
 KIND = "slack_request"
 # Its own queue, and its own worker threads: a burst of clicks does not wait behind slow
@@ -43,9 +48,20 @@ def perform(flow: Workflow, job: Job) -> None:
     replay = flow.s.replay
     if replay is None:
         raise RuntimeError("this process has no Bolt app to run stored Slack requests")
+    failpoints.hit("during_stored_request")
     replayed = replay(job.args)
     if replayed.status >= 500:  # a listener raised (Bolt logged it): try again, as Slack would
         raise RuntimeError(f"the listener failed (Bolt answered {replayed.status})")
     response_url, reply = job.args.get("response_url"), reply_body(replayed.body)
     if response_url and reply:  # a slash command: its reply goes where Slack said
         post_reply(str(response_url), reply)
+
+
+def give_up(flow: Workflow, job: Job, why: GiveUpReason) -> None:
+    """A command or a click that will not run again: the person is told to try again, where
+    Slack gave us a way to answer it (an event has none; App Home clicks have none)."""
+    url = reply_url(job.args)
+    if url is None:
+        log.warning("event=request_given_up_silently job=%d why=%s", job.id, why)
+        return
+    post_reply(url, interrupted_reply(job.args, restarted=why == "workers_died"))
