@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from storage import Database
 from storage.jobs import Job, JobStore
@@ -35,6 +35,10 @@ GiveUpReason = Literal["workers_died", "kept_failing"]
 GiveUp = Callable[[Any, Job, GiveUpReason], None]
 # A job waits at most this long for in-flight Slack requests in its process to be answered.
 ACK_PRIORITY_MAX_WAIT = 0.3
+# Recording a job's outcome is retried while the database is away, waiting this long at
+# first and doubling up to the cap.
+RECORD_RETRY_SECONDS = (0.5, 10.0)
+T = TypeVar("T")
 
 
 def heartbeat_seconds(lease_seconds: float) -> float:
@@ -127,7 +131,10 @@ class JobRunner:
                 seen = self._db.wakeup.wait(seen, max(1.0, self._poll * 20))
                 continue
             for job in jobs:
-                self._run(job)
+                try:
+                    self._run(job)
+                except Exception:  # last resort: a job thread that ends leaves its lane short for good
+                    log.exception("event=job_thread_error worker=%s job=%d", self.id, job.id)
 
     def _run(self, job: Job) -> None:
         if self._gauge is not None:
@@ -135,7 +142,7 @@ class JobRunner:
         perform = self._kinds.get(job.kind)
         if perform is None or job.attempt > job.max_attempts:
             reason = "unknown job kind" if perform is None else "no attempts left (its workers kept dying)"
-            dropped = self.store.abandon(job, self.id, reason)
+            dropped = self._recorded(job, "dropped", lambda: self.store.abandon(job, self.id, reason))
             log.error("event=job_dropped job=%d kind=%s reason=%s", job.id, job.kind, reason)
             if dropped and perform is not None:
                 self._give_up(job, "workers_died")
@@ -146,17 +153,19 @@ class JobRunner:
         try:
             perform(self._context, job)
         except RetryLater as later:
-            self.store.fail(job, self.id, str(later), retry_in=later.seconds)
-            log.info("event=job_deferred job=%d kind=%s seconds=%.1f", job.id, job.kind, later.seconds)
+            why, seconds = str(later), later.seconds
+            self._recorded(job, "deferred", lambda: self.store.fail(job, self.id, why, retry_in=seconds))
+            log.info("event=job_deferred job=%d kind=%s seconds=%.1f", job.id, job.kind, seconds)
         except Exception as exc:  # a worker must survive any one job
-            outcome = self.store.fail(job, self.id, f"{type(exc).__name__}: {exc}")
+            error = f"{type(exc).__name__}: {exc}"
+            outcome = self._recorded(job, "failed", lambda: self.store.fail(job, self.id, error))
             log.exception(
                 "event=job_failed job=%d kind=%s attempt=%d outcome=%s", job.id, job.kind, job.attempt, outcome
             )
             if outcome == "failed":
                 self._give_up(job, "kept_failing")
         else:
-            if not self.store.complete(job, self.id):
+            if self._recorded(job, "done", lambda: self.store.complete(job, self.id)) is False:
                 log.warning("event=job_lease_lost job=%d kind=%s", job.id, job.kind)
             log.info(
                 "event=job_done job=%d kind=%s attempt=%d ms=%.0f",
@@ -168,6 +177,28 @@ class JobRunner:
         finally:
             with self._busy_lock:
                 self._busy -= 1
+
+    def _recorded(self, job: Job, outcome: str, record: Callable[[], T]) -> T | None:
+        """Record a job's outcome, again and again while the database is away: until it is
+        recorded the job is still ours and its lease renewed, so a thread that gave up here
+        (or died, as it once did) would leave it "running" for as long as this process
+        lives. None when the process stops first (its jobs are then given back)."""
+        delay, cap = RECORD_RETRY_SECONDS
+        while True:
+            try:
+                return record()
+            except Exception as exc:
+                log.warning(
+                    "event=job_record_failed job=%d kind=%s outcome=%s error=%s retry_s=%.1f",
+                    job.id,
+                    job.kind,
+                    outcome,
+                    type(exc).__name__,
+                    delay,
+                )
+            if self._stopping.wait(delay):
+                return None
+            delay = min(cap, delay * 2)
 
     def _give_up(self, job: Job, why: GiveUpReason) -> None:
         """Run the kind's last word once its job is recorded as failed for good (recorded

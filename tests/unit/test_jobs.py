@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -213,6 +215,52 @@ def test_a_job_given_up_for_good_gets_its_kinds_last_word_once(database_url: str
     assert sorted(ran) == [1, 3, 4, 4]  # the dead process's job never ran again
     assert sorted(last_words) == [(1, "kept_failing"), (2, "workers_died")]
     assert held.args["n"] == 2 and not jobs.complete(held, "dead")
+
+
+def test_a_job_thread_outlives_a_database_that_cannot_record_outcomes(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Recording an outcome fails (the database is away): the thread tries again until it is
+    recorded, then takes the next job. It used to end there, its job left "running" under a
+    lease its process's heartbeat kept renewing: never taken over, while the worker looked alive."""
+    db, jobs, _ = fresh(database_url)
+    ran: list[int] = []
+
+    def perform(_: object, job: Job) -> None:
+        ran.append(job.args["n"])
+        if job.args["n"] == 2:
+            raise RuntimeError("boom")
+
+    runner = JobRunner(
+        db, {"k": perform}, None, lanes={"io": (("default",), 1)}, role="worker", lease_seconds=2, poll_seconds=0.05
+    )
+    away = {"complete": 2, "fail": 1}  # calls that meet the outage
+
+    def flaky(name: str) -> Any:
+        real = getattr(runner.store, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if away[name] > 0:
+                away[name] -= 1
+                raise OSError("the database went away")
+            return real(*args, **kwargs)
+
+        return call
+
+    runner.store.complete = flaky("complete")  # type: ignore[method-assign]
+    runner.store.fail = flaky("fail")  # type: ignore[method-assign]
+    for n in (1, 2, 3):
+        jobs.enqueue(JobSpec("k", {"n": n}, max_attempts=1))
+    with caplog.at_level(logging.WARNING, logger="bot.jobs.runner"):
+        runner.start()
+        try:
+            wait_for(lambda: jobs.counts() == {"done": 2, "failed": 1}, timeout=20)
+        finally:
+            runner.stop(timeout=5)
+    assert ran == [1, 2, 3]  # each once, in order, on the one thread
+    retried = [r.getMessage() for r in caplog.records if "event=job_record_failed" in r.getMessage()]
+    assert len(retried) == 3 and all("error=OSError" in m for m in retried)
+    assert not [r for r in caplog.records if "job_thread_error" in r.getMessage()]
 
 
 def test_a_failure_after_the_lease_was_lost_is_not_recorded_as_the_end(database_url: str) -> None:
