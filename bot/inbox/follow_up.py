@@ -12,7 +12,6 @@ import json
 import logging
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs
 
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
@@ -34,35 +33,6 @@ def reply_body(ack_body: str) -> dict[str, Any] | None:
     if not isinstance(doc, dict):
         return {"text": ack_body, "response_type": "ephemeral"}
     return {"response_type": "ephemeral", **doc}
-
-
-def reply_url(stored: Mapping[str, Any]) -> str | None:
-    """Where a stored request can be answered (pure): a command's `response_url`, taken out
-    at the door, or the one in a click's payload; None for events and App Home clicks."""
-    if stored.get("response_url"):
-        return str(stored["response_url"])
-    if not str(stored.get("content_type") or "").startswith("application/x-www-form-urlencoded"):
-        return None
-    payloads = parse_qs(str(stored.get("body") or "")).get("payload") or []
-    try:
-        doc = json.loads(payloads[0]) if len(payloads) == 1 else None
-    except ValueError:
-        return None
-    url = doc.get("response_url") if isinstance(doc, dict) else None
-    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
-
-
-def interrupted_reply(stored: Mapping[str, Any], *, restarted: bool) -> dict[str, Any]:
-    """What a person reads when their command or click was given up (pure). A click's reply
-    must not replace the message that holds the button."""
-    what = "that command" if stored.get("response_url") else "that click"
-    again = "send it again" if stored.get("response_url") else "click again"
-    cause = "I was restarted while handling" if restarted else "Something went wrong on my side with"
-    return {
-        "response_type": "ephemeral",
-        "replace_original": False,
-        "text": f":warning: {cause} {what}, so it may not have gone through. Please {again}.",
-    }
 
 
 def post_reply(response_url: str, body: Mapping[str, Any]) -> bool:

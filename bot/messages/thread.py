@@ -354,6 +354,14 @@ def photo_set_aside_text(tries: int) -> str:
     )
 
 
+def upload_missed_text() -> str:
+    """A photo upload whose event could not be handled (given up after its tries)."""
+    return (
+        ":warning: I may have missed this photo because of a problem on my side. "
+        "If I haven't answered it here in a minute, please upload it again."
+    )
+
+
 def draft_expired_text() -> str:
     return "This draft expired without being sent to Tavus. Upload the photo again to make a replica."
 

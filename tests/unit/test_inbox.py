@@ -16,6 +16,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.inbox import REFUSED, STORED, Door, Replay, command_deferral, deferral
 from bot.inbox.follow_up import reply_body
+from bot.inbox.given_up import photo_upload
 from bot.jobs.kinds import slack_request
 from handlers import STORED_ACTIONS, STORED_EVENTS, commands
 from storage import Repository
@@ -300,32 +301,52 @@ def test_a_stored_command_runs_through_bolt_and_its_reply_goes_to_its_response_u
         slack.stop()
 
 
-def test_a_command_or_click_given_up_tells_the_person_to_try_again(database_url: str) -> None:
+def test_a_request_given_up_tells_the_person_where_slack_lets_us(database_url: str) -> None:
     slack = FakeSlack("xoxb-1").start()
     try:
         jobs = JobStore(Repository(database_url).db)
         door = Door(jobs, SECRET, STORED_EVENTS, STORED_ACTIONS, commands=frozenset({"/replica"}))
+        photo = {"user": "U1", "channel": "D1", "channel_type": "im", "ts": "1710.000100", "files": [{"id": "F1"}]}
         stored = [
             (command_body("status", response_url=slack.response_url("cmd")), FORM),
             (click_body("cancel_draft", response_url=slack.response_url("click")), FORM),
             (click_body("cancel_draft"), FORM),  # from App Home: nowhere to answer
-            (event_body("Ev9", user="U1", text="hi"), JSON),  # an event: nowhere to answer
+            (event_body("Ev9", user="U1", text="hi"), JSON),  # not a photo: nothing to say
+            (event_body("Ev10", subtype="file_share", **photo), JSON),  # a photo uploaded in the DM
         ]
         for body, kind in stored:
             assert door.answer(body.encode(), headers(body, kind)) == STORED
-        given_up = stored_jobs(jobs)
-        assert len(given_up) == 4
-        for job, why in zip(given_up, ["workers_died", "kept_failing", "workers_died", "workers_died"], strict=True):
-            slack_request.give_up(SimpleNamespace(), job, why)  # type: ignore[arg-type]
+        posted: list[tuple[Any, ...]] = []
+        flow = SimpleNamespace(post=lambda *args: posted.append(args))
+        whys = ["workers_died", "kept_failing", "workers_died", "workers_died", "kept_failing"]
+        for job, why in zip(stored_jobs(jobs), whys, strict=True):
+            slack_request.give_up(flow, job, why)  # type: ignore[arg-type]
         (command_reply,) = slack.replies_to("cmd")
         assert command_reply["response_type"] == "ephemeral" and command_reply["replace_original"] is False
         assert "restarted" in command_reply["text"] and "send it again" in command_reply["text"]
         (click_reply,) = slack.replies_to("click")
         assert click_reply["replace_original"] is False  # the message with the button stays
         assert "went wrong" in click_reply["text"] and "click again" in click_reply["text"]
-        assert sum(len(v) for v in slack.responses.values()) == 2  # nothing for the other two
+        assert sum(len(v) for v in slack.responses.values()) == 2  # nothing for App Home or events
+        ((channel, thread_ts, message, key, team),) = posted
+        assert (channel, thread_ts, key, team) == ("D1", "1710.000100", "upload-missed:Ev10", "T1")
+        assert "upload it again" in message.text
     finally:
         slack.stop()
+
+
+def test_only_a_photo_uploaded_in_the_dm_is_a_lost_upload() -> None:
+    def stored(**event: Any) -> dict[str, str]:
+        return {"body": event_body("Ev1", **event), "content_type": JSON}
+
+    base = {"user": "U1", "channel": "D1", "channel_type": "im", "ts": "1.1", "files": [{"id": "F1"}]}
+    assert photo_upload(stored(**base)) is not None
+    assert photo_upload(stored(**{**base, "thread_ts": "0.5"})).thread_ts == "0.5"  # type: ignore[union-attr]
+    assert photo_upload(stored(**{**base, "channel_type": "channel"})) is None
+    assert photo_upload(stored(**{**base, "files": []})) is None
+    assert photo_upload(stored(**{**base, "type": "app_home_opened"})) is None
+    assert photo_upload({"body": "not json", "content_type": JSON}) is None
+    assert photo_upload({"body": click_body("cancel_draft"), "content_type": FORM}) is None
 
 
 def test_a_stored_request_runs_through_bolt_and_its_listener(database_url: str) -> None:

@@ -6,7 +6,9 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot import failpoints
-from bot.inbox.follow_up import interrupted_reply, post_reply, reply_body, reply_url
+from bot.inbox.follow_up import post_reply, reply_body
+from bot.inbox.given_up import interrupted_reply, photo_upload, reply_url
+from bot.messages import Message, upload_missed_text
 from storage.jobs import Job, JobSpec
 
 if TYPE_CHECKING:
@@ -58,10 +60,15 @@ def perform(flow: Workflow, job: Job) -> None:
 
 
 def give_up(flow: Workflow, job: Job, why: GiveUpReason) -> None:
-    """A command or a click that will not run again: the person is told to try again, where
-    Slack gave us a way to answer it (an event has none; App Home clicks have none)."""
+    """A stored request that will not run again: the person is told, where Slack gave us a
+    way to answer (bot/inbox/given_up.py)."""
     url = reply_url(job.args)
-    if url is None:
-        log.warning("event=request_given_up_silently job=%d why=%s", job.id, why)
+    if url is not None:
+        post_reply(url, interrupted_reply(job.args, restarted=why == "workers_died"))
         return
-    post_reply(url, interrupted_reply(job.args, restarted=why == "workers_died"))
+    upload = photo_upload(job.args)
+    if upload is not None:
+        message = Message(upload_missed_text())
+        flow.post(upload.channel, upload.thread_ts, message, f"upload-missed:{upload.event_id}", upload.team_id)
+        return
+    log.warning("event=request_given_up_silently job=%d why=%s", job.id, why)

@@ -1,0 +1,74 @@
+"""What a person hears when a request the door stored will not be run again (pure).
+
+A worker gives a stored request up when its last attempt failed or the processes that held
+it kept dying (bot/jobs/runner.py). A command or a click is answered at its `response_url`;
+a photo uploaded in a DM gets a reply in its thread; anything else (App Home clicks, other
+events) has nowhere to be answered and is only logged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A photo's message in a DM, from a stored event: where to reply about it."""
+
+    team_id: str | None
+    channel: str
+    thread_ts: str
+    event_id: str
+
+
+def reply_url(stored: Mapping[str, Any]) -> str | None:
+    """Where a stored request can be answered: a command's `response_url`, taken out at the
+    door, or the one in a click's payload; None for events and App Home clicks."""
+    if stored.get("response_url"):
+        return str(stored["response_url"])
+    if not str(stored.get("content_type") or "").startswith(FORM):
+        return None
+    payloads = parse_qs(str(stored.get("body") or "")).get("payload") or []
+    try:
+        doc = json.loads(payloads[0]) if len(payloads) == 1 else None
+    except ValueError:
+        return None
+    url = doc.get("response_url") if isinstance(doc, dict) else None
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+
+
+def interrupted_reply(stored: Mapping[str, Any], *, restarted: bool) -> dict[str, Any]:
+    """A command's or a click's reply. A click's must not replace the message that holds
+    the button."""
+    what = "that command" if stored.get("response_url") else "that click"
+    again = "send it again" if stored.get("response_url") else "click again"
+    cause = "I was restarted while handling" if restarted else "Something went wrong on my side with"
+    return {
+        "response_type": "ephemeral",
+        "replace_original": False,
+        "text": f":warning: {cause} {what}, so it may not have gone through. Please {again}.",
+    }
+
+
+def photo_upload(stored: Mapping[str, Any]) -> Upload | None:
+    """The DM photo upload a stored event carries, or None for any other request."""
+    if not str(stored.get("content_type") or "").startswith("application/json"):
+        return None
+    try:
+        doc = json.loads(str(stored.get("body") or ""))
+    except ValueError:
+        return None
+    event = doc.get("event") if isinstance(doc, dict) else None
+    if not isinstance(event, dict) or event.get("type") != "message" or not event.get("files"):
+        return None
+    channel, ts = event.get("channel"), event.get("thread_ts") or event.get("ts")
+    if event.get("channel_type") != "im" or not isinstance(channel, str) or not isinstance(ts, str):
+        return None
+    team = doc.get("team_id")
+    return Upload(team if isinstance(team, str) else None, channel, ts, str(doc.get("event_id") or ts))
