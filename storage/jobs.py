@@ -237,13 +237,14 @@ class JobStore:
 
     def fail(self, job: Job, worker_id: str, error: str, retry_in: float | None = None) -> str:
         """Record a failed attempt: back to `available` after a backoff, or `failed` after the
-        last attempt ("lost" when the job was no longer this worker's: its lease lapsed and
-        another took it). `retry_in` overrides the backoff (a job that asked to run later)."""
+        last attempt; "lost" (nothing written) when the job is no longer this worker's: its
+        lease lapsed and another took it. `retry_in` overrides the backoff (a job that asked
+        to run later)."""
         if retry_in is None and job.attempt >= job.max_attempts:
             return "failed" if self._finish(job, worker_id, "failed", error) else "lost"
         delay = backoff_seconds(job.attempt) if retry_in is None else retry_in
         with self.db.write() as tx:
-            tx.execute(
+            cur = tx.execute(
                 "UPDATE jobs SET state = 'available', run_at = :run_at, locked_by = NULL, locked_until = NULL, "
                 "last_error = :error, updated_at = :now, attempt = attempt - :refund "
                 "WHERE id = :id AND locked_by = :me AND state = 'running'",
@@ -256,6 +257,8 @@ class JobStore:
                     "refund": 1 if retry_in is not None else 0,  # a requested delay is not a failure
                 },
             )
+            if cur.rowcount != 1:
+                return "lost"
             tx.info[ENQUEUED] = True
         return "retry"
 

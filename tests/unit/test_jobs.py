@@ -270,6 +270,7 @@ def test_a_failure_after_the_lease_was_lost_is_not_recorded_as_the_end(database_
     time.sleep(2.1)
     (taken,) = jobs.claim("other", ["default"], 30)
     assert jobs.fail(slow, "slow", "late") == "lost"  # not "failed": it is another's job now
+    assert jobs.fail(slow, "slow", "later", retry_in=1) == "lost"  # nor put back for later
     assert jobs.counts() == {"running": 1} and taken.attempt == 2
 
 
