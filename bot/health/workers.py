@@ -92,6 +92,7 @@ class WorkerWatch:
         lease_seconds: float,
         backlog_alert_seconds: float = 300.0,
         period: float = WATCH_SECONDS,
+        quiet_start_seconds: float | None = None,
     ):
         self._leases = leases
         self._jobs = jobs
@@ -101,6 +102,11 @@ class WorkerWatch:
         self._lock = threading.Lock()
         self._last: WorkerStatus | None = None
         self._logged_none = 0.0  # monotonic time "no worker" was last logged
+        self._reported_none = False  # "no worker" logged for the present absence
+        # Workers started beside this web role (a deploy) may not have beaten yet: "no
+        # worker" is logged only once the alive window has passed since the start.
+        quiet = self._window if quiet_start_seconds is None else quiet_start_seconds
+        self._quiet_until = time.monotonic() + quiet
         self._logged_backlog = 0.0  # and "work waits too long"
         self._stopping = threading.Event()
 
@@ -112,8 +118,8 @@ class WorkerWatch:
         """The status with these live processes (just read) and the jobs waiting now."""
         status = status_of(processes, self._jobs.waiting(), datetime.now(UTC))
         with self._lock:
-            before, self._last = self._last, status
-            self._log_change(before, status)
+            self._last = status
+            self._log_change(status)
         return status
 
     def alive(self) -> bool:
@@ -150,10 +156,11 @@ class WorkerWatch:
             if self._stopping.wait(self._period):
                 return
 
-    def _log_change(self, before: WorkerStatus | None, now: WorkerStatus) -> None:
+    def _log_change(self, now: WorkerStatus) -> None:
         moment = time.monotonic()
         if now.healthy:
-            if before is not None and not before.healthy:
+            if self._reported_none:
+                self._reported_none = False
                 log.info("event=workers_back workers=%d jobs_waiting=%d", now.workers, now.jobs_waiting)
             if now.backlogged(self.backlog_alert_seconds) and moment - self._logged_backlog >= RELOG_SECONDS:
                 self._logged_backlog = moment
@@ -166,8 +173,10 @@ class WorkerWatch:
                     self.backlog_alert_seconds,
                 )
             return
-        went = before is None or before.healthy
-        if went or (now.jobs_waiting and moment - self._logged_none >= RELOG_SECONDS):
+        if moment < self._quiet_until:
+            return
+        if not self._reported_none or (now.jobs_waiting and moment - self._logged_none >= RELOG_SECONDS):
+            self._reported_none = True
             self._logged_none = moment
             log.error(
                 "event=no_worker_alive jobs_waiting=%d oldest_waiting_s=%s window_s=%.0f "

@@ -263,7 +263,7 @@ def test_a_web_role_without_workers_says_so_and_its_command_is_answered_when_one
     assert "not running right now" in ack.json()["text"]  # said at once, not a silence
     waiting = web.http.get("/healthz/workers").json()
     assert waiting["jobs_waiting"] == 1 and waiting["oldest_waiting_seconds"] is not None
-    assert "event=no_worker_alive" in web.logs()
+    wait_for(lambda: "event=no_worker_alive" in web.logs(), timeout=15)  # after its quiet start (5 s here)
     # A worker starts: the stored command is answered, once, at its response_url.
     worker = cluster.launch("worker", "worker").wait_ready()
     (reply,) = wait_for(lambda: fake_slack.replies_to("while-alone"), timeout=15)

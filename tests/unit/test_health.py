@@ -45,7 +45,7 @@ def test_the_watch_sees_workers_come_and_go_and_logs_each_change(
 ) -> None:
     db = Repository(database_url).db
     jobs, leases = JobStore(db), Leases(db)
-    watch = WorkerWatch(leases, jobs, lease_seconds=60)
+    watch = WorkerWatch(leases, jobs, lease_seconds=60, quiet_start_seconds=0)
     jobs.enqueue(JobSpec("k", {}))
     jobs.enqueue(JobSpec("later", {}, delay_seconds=600))  # not due: not waiting yet
     caplog.set_level(logging.INFO, logger="bot.health.workers")
@@ -69,6 +69,29 @@ def test_the_watch_sees_workers_come_and_go_and_logs_each_change(
     assert watch.check().jobs_waiting == 0
     time.sleep(2.1)  # lease times are whole seconds
     assert watch.check().jobs_waiting == 1
+
+
+def test_a_web_role_just_started_waits_one_window_before_saying_no_worker(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A deploy starts web roles and workers together: a web role's first looks, before its
+    workers' first beats, are not an outage to log (and then "back")."""
+    db = Repository(database_url).db
+    leases = Leases(db)
+    watch = WorkerWatch(leases, JobStore(db), lease_seconds=60, quiet_start_seconds=0.5)
+    caplog.set_level(logging.INFO, logger="bot.health.workers")
+    assert not watch.check().healthy  # true, and /healthz/workers says so at once
+    leases.beat("worker-1", "worker")
+    assert watch.check().healthy
+    assert "no_worker_alive" not in caplog.text and "workers_back" not in caplog.text
+    leases.stopped("worker-1")
+    assert not watch.check().healthy
+    assert "no_worker_alive" not in caplog.text  # still within the quiet start
+    time.sleep(0.6)
+    watch.check()
+    assert caplog.text.count("event=no_worker_alive") == 1
+    watch.check()
+    assert caplog.text.count("event=no_worker_alive") == 1  # once per absence (again each minute while work waits)
 
 
 def test_when_the_database_cannot_say_a_worker_is_assumed(
