@@ -197,6 +197,8 @@ def run(settings: Settings, role: str = "all") -> None:
                 STORED_ACTIONS,
                 commands=STORED_COMMANDS,
                 workers_alive=watch.alive if role == "web" else None,
+                # Said off the request thread: the ack waits for no Slack call.
+                upload_waits=lambda upload: workflow.in_modal_pool(partial(workflow.say_upload_waits, upload)),
             )
         web = WebRole(build_app(services, workflow), settings, services.repo, gauge, door, watch).start()
     settle_heap()

@@ -5,10 +5,10 @@ A web role only stores work. With no worker running, a photo gets no checklist a
 `processes` table (storage/leases.py); the web role looks there every few seconds (one read
 of the processes, one of the jobs due), logs when the last worker is gone (again every
 minute while work waits) and when one is back, serves the picture at `/healthz/workers`
-for monitors, and tells the door, which then says so in a command's ack instead of leaving
-the person with nothing. Workers that beat but leave due work waiting longer than the
-backlog limit (too few of them for the load, or their job threads stuck while the heartbeat
-thread runs on) are logged and reported too.
+for monitors, and tells the door, which then says so in a command's ack, or in the thread
+of a photo just uploaded, instead of leaving the person with nothing. Workers that beat but
+leave due work waiting longer than the backlog limit (too few of them for the load, or
+their job threads stuck while the heartbeat thread runs on) are logged and reported too.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from storage.jobs import JobSpec, JobStore
 from ..jobs.kinds import slack_request
 from ..messages.commands import no_worker_text
 from .recorder import Recorder
+from .uploads import Upload, photo_upload
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ class Door:
         actions: frozenset[str],
         commands: frozenset[str] = frozenset(),
         workers_alive: Callable[[], bool] | None = None,
+        upload_waits: Callable[[Upload], None] | None = None,
     ):
         # A burst's requests are stored by one thread, many per statement (recorder.py), in
         # the web role and the one-process bot alike. (The one-process bot used to store each
@@ -147,6 +149,9 @@ class Door:
         self._commands = commands
         # A web role's watch on workers (bot/health/); None where this process runs jobs itself.
         self._workers_alive = workers_alive
+        # Told (quickly: it hands the work off) of a photo stored while no worker is alive,
+        # so the person hears it waits rather than nothing (the ack of an event shows nothing).
+        self._upload_waits = upload_waits
 
     def answer(self, body: bytes, headers: Mapping[str, str]) -> Answer | None:
         """The answer, once the request is stored or replied to (200) or refused (401);
@@ -175,9 +180,20 @@ class Door:
             response_url=chosen.response_url,
         )
         self._record(spec)  # the same event already waiting is answered alike
-        if chosen.response_url is not None and self._workers_alive is not None and not self._workers_alive():
+        if self._workers_alive is None:
+            return STORED  # this process runs the jobs itself
+        if chosen.response_url is not None:
+            if self._workers_alive():
+                return STORED
             log.warning("event=command_stored_without_worker what=%s", chosen.what)
             return STORED_NO_WORKER
+        waits = self._upload_waits
+        if waits is None or headers.get("x-slack-retry-num") or self._workers_alive():
+            return STORED  # (a retry: its first copy was told)
+        upload = photo_upload({"body": text, "content_type": content_type})
+        if upload is not None:
+            log.warning("event=upload_stored_without_worker event_id=%s", upload.event_id)
+            waits(upload)
         return STORED
 
     def _signed(self, body: bytes, timestamp: str, signature: str) -> bool:

@@ -10,21 +10,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 FORM = "application/x-www-form-urlencoded"
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A photo's message in a DM, from a stored event: where to reply about it."""
-
-    team_id: str | None
-    channel: str
-    thread_ts: str
-    event_id: str
 
 
 def reply_url(stored: Mapping[str, Any]) -> str | None:
@@ -54,21 +43,3 @@ def interrupted_reply(stored: Mapping[str, Any], *, restarted: bool) -> dict[str
         "replace_original": False,
         "text": f":warning: {cause} {what}, so it may not have gone through. Please {again}.",
     }
-
-
-def photo_upload(stored: Mapping[str, Any]) -> Upload | None:
-    """The DM photo upload a stored event carries, or None for any other request."""
-    if not str(stored.get("content_type") or "").startswith("application/json"):
-        return None
-    try:
-        doc = json.loads(str(stored.get("body") or ""))
-    except ValueError:
-        return None
-    event = doc.get("event") if isinstance(doc, dict) else None
-    if not isinstance(event, dict) or event.get("type") != "message" or not event.get("files"):
-        return None
-    channel, ts = event.get("channel"), event.get("thread_ts") or event.get("ts")
-    if event.get("channel_type") != "im" or not isinstance(channel, str) or not isinstance(ts, str):
-        return None
-    team = doc.get("team_id")
-    return Upload(team if isinstance(team, str) else None, channel, ts, str(doc.get("event_id") or ts))

@@ -180,6 +180,15 @@ def no_worker_text() -> str:
     )
 
 
+def upload_waits_text() -> str:
+    """A photo stored while no worker runs: it is checked when one starts."""
+    return (
+        ":hourglass: Got your photo, but the part of replica-bot that checks photos is not "
+        "running right now. It is saved: I'll check it here as soon as that is back. If this "
+        "keeps happening, tell whoever runs replica-bot."
+    )
+
+
 def plain_dm_text() -> str:
     return "Hi! Upload a headshot photo here to make a Tavus replica, or type `/replica help`."
 

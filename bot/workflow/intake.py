@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from storage import Submission
 
 from .. import failpoints, messages
+from ..inbox.uploads import Upload
 from ..jobs.kinds import check_photo as check_job
 from ..messages import Message
 from ..photo import PhotoReport, check_photo, normalize_for_rehost
@@ -73,6 +74,12 @@ class IntakeSteps(SlackOutput):
         jobs existed; a job that gave up). A job already waiting or running is kept."""
         for sub in self.s.repo.with_status(*INTAKE):
             self.enqueue(check_job.spec(sub))
+
+    def say_upload_waits(self, upload: Upload) -> None:
+        """From a web role: a photo arrived while no worker is alive. It is stored and will
+        be checked when one starts; until then the person would otherwise see nothing."""
+        text = Message(messages.upload_waits_text())
+        self.post(upload.channel, upload.thread_ts, text, f"upload-waits:{upload.event_id}", upload.team_id)
 
     def set_photo_aside(self, submission_id: str, *, workers_died: bool, tries: int) -> None:
         """A photo's check job was given up: end the photo as failed and say so in its

@@ -261,13 +261,22 @@ def test_a_web_role_without_workers_says_so_and_its_command_is_answered_when_one
     ack = web.post_signed(body, "application/x-www-form-urlencoded")
     assert ack.status_code == 200 and ack.json()["response_type"] == "ephemeral"
     assert "not running right now" in ack.json()["text"]  # said at once, not a silence
+    # A photo: the event's ack shows nothing, so the web role says in its thread that it waits.
+    photo_ts = "1710088888.000100"
+    file_obj = fake_slack.add_file("F0ALONE", "me.jpg", photo_samples.headshot_jpeg(640))
+    assert web.send_event(file_share_event(file_obj, ts=photo_ts), "EvAlone").status_code == 200
+    (note,) = wait_for(lambda: thread_messages(fake_slack, photo_ts), timeout=10)
+    assert "Got your photo" in note["text"] and "not running right now" in note["text"]
     waiting = web.http.get("/healthz/workers").json()
-    assert waiting["jobs_waiting"] == 1 and waiting["oldest_waiting_seconds"] is not None
+    assert waiting["jobs_waiting"] == 2 and waiting["oldest_waiting_seconds"] is not None
     wait_for(lambda: "event=no_worker_alive" in web.logs(), timeout=15)  # after its quiet start (5 s here)
     # A worker starts: the stored command is answered, once, at its response_url.
     worker = cluster.launch("worker", "worker").wait_ready()
     (reply,) = wait_for(lambda: fake_slack.replies_to("while-alone"), timeout=15)
     assert reply["response_type"] == "ephemeral" and "not running" not in reply["text"]
+    # and the photo is checked: its checklist follows the note in the thread
+    checklist = wait_for(lambda: thread_messages(fake_slack, photo_ts)[1:], timeout=30)[0]
+    assert "Got your photo" not in checklist["text"]
     healthy = web.http.get("/healthz/workers")  # read fresh: the worker has beaten
     assert healthy.status_code == 200 and healthy.json()["workers"] == 1
     assert healthy.json()["backlogged"] is False and healthy.json()["backlog_alert_seconds"] == 300
@@ -277,6 +286,7 @@ def test_a_web_role_without_workers_says_so_and_its_command_is_answered_when_one
     wait_for(lambda: web.http.get("/healthz/workers").status_code == 503, timeout=20)
     time.sleep(0.5)
     assert fake_slack.replies_to("while-alone") == [reply]  # nothing twice
+    assert sum("Got your photo" in m["text"] for m in thread_messages(fake_slack, photo_ts)) == 1
 
 
 def test_a_photo_that_kills_its_checker_is_set_aside_after_three_tries_and_the_person_told(

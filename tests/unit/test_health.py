@@ -13,6 +13,7 @@ import pytest
 from bot.health import WorkerWatch, alive_window, status_of
 from bot.inbox import STORED, Door
 from bot.inbox.door import STORED_NO_WORKER
+from bot.inbox.uploads import Upload
 from handlers import STORED_ACTIONS, STORED_EVENTS
 from storage import Repository
 from storage.jobs import JobSpec, JobStore, Waiting
@@ -134,6 +135,27 @@ def test_a_command_stored_while_no_worker_runs_is_acked_with_why_it_waits(databa
     again = command_body("help")
     assert door.answer(again.encode(), headers(again, FORM)) == STORED
     assert jobs.counts() == {"available": 3}  # all stored: a worker answers them when it starts
+
+
+def test_a_photo_stored_while_no_worker_runs_is_noted_in_its_thread_once(database_url: str) -> None:
+    jobs = JobStore(Repository(database_url).db)
+    alive = {"now": False}
+    waiting: list[Upload] = []
+    door = Door(
+        jobs, SECRET, STORED_EVENTS, STORED_ACTIONS, workers_alive=lambda: alive["now"], upload_waits=waiting.append
+    )
+    photo = {"user": "U1", "channel": "D1", "channel_type": "im", "ts": "1710.000100", "files": [{"id": "F1"}]}
+
+    def send(body: str, **extra: str) -> None:
+        assert door.answer(body.encode(), {**headers(body, JSON), **extra}) == STORED
+
+    send(event_body("Ev1", subtype="file_share", **photo))
+    send(event_body("Ev1", subtype="file_share", **photo), **{"x-slack-retry-num": "1"})  # its first copy was told
+    send(event_body("Ev2", user="U1", channel="D1", channel_type="im", text="hi"))  # not a photo
+    alive["now"] = True
+    send(event_body("Ev3", subtype="file_share", **photo))  # a worker will answer it at once
+    assert waiting == [Upload("T1", "D1", "1710.000100", "Ev1")]
+    assert jobs.counts() == {"available": 3}  # every one stored all the same (Ev1 once)
 
 
 def test_workers_that_leave_due_work_waiting_past_the_limit_are_reported(

@@ -16,7 +16,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.inbox import REFUSED, STORED, Door, Replay, command_deferral, deferral
 from bot.inbox.follow_up import reply_body
-from bot.inbox.given_up import photo_upload
+from bot.inbox.uploads import photo_upload
 from bot.jobs.kinds import slack_request
 from handlers import STORED_ACTIONS, STORED_EVENTS, commands
 from storage import Repository
@@ -346,6 +346,10 @@ def test_only_a_photo_uploaded_in_the_dm_is_a_lost_upload() -> None:
     assert photo_upload(stored(**{**base, "files": []})) is None
     assert photo_upload(stored(**{**base, "type": "app_home_opened"})) is None
     assert photo_upload({"body": "not json", "content_type": JSON}) is None
+    assert photo_upload(stored(**{**base, "bot_id": "B1"})) is None  # a bot's
+    ours = json.loads(event_body("Ev1", **{**base, "user": "UBOT"}))
+    ours["authorizations"] = [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}]
+    assert photo_upload({"body": json.dumps(ours), "content_type": JSON}) is None  # our own preview
     assert photo_upload({"body": click_body("cancel_draft"), "content_type": FORM}) is None
 
 

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from bot import failpoints
 from bot.inbox.follow_up import post_reply, reply_body
-from bot.inbox.given_up import interrupted_reply, photo_upload, reply_url
+from bot.inbox.given_up import interrupted_reply, reply_url
+from bot.inbox.uploads import photo_upload
 from bot.messages import Message, upload_missed_text
 from storage.jobs import Job, JobSpec
 

@@ -1,0 +1,43 @@
+"""A photo uploaded in a DM with the bot, as a stored Slack event shows it (pure).
+
+Where to say something about it before (or instead of) its check: in the photo's thread.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A photo's message in a DM, from a stored event: where to reply about it."""
+
+    team_id: str | None
+    channel: str
+    thread_ts: str
+    event_id: str
+
+
+def photo_upload(stored: Mapping[str, Any]) -> Upload | None:
+    """The DM photo upload a stored request (`body`, `content_type`) carries, or None for
+    any other request, and for the bot's own uploads (its previews)."""
+    if not str(stored.get("content_type") or "").startswith("application/json"):
+        return None
+    try:
+        doc = json.loads(str(stored.get("body") or ""))
+    except ValueError:
+        return None
+    event = doc.get("event") if isinstance(doc, dict) else None
+    if not isinstance(event, dict) or event.get("type") != "message" or not event.get("files"):
+        return None
+    channel, ts = event.get("channel"), event.get("thread_ts") or event.get("ts")
+    if event.get("channel_type") != "im" or not isinstance(channel, str) or not isinstance(ts, str):
+        return None
+    ours = {a.get("user_id") for a in doc.get("authorizations") or [] if isinstance(a, dict) and a.get("is_bot")}
+    if event.get("bot_id") or event.get("user") in ours:
+        return None
+    team = doc.get("team_id")
+    return Upload(team if isinstance(team, str) else None, channel, ts, str(doc.get("event_id") or ts))
