@@ -23,7 +23,8 @@ class Upload:
 
 def photo_upload(stored: Mapping[str, Any]) -> Upload | None:
     """The DM photo upload a stored request (`body`, `content_type`) carries, or None for
-    any other request, and for the bot's own uploads (its previews)."""
+    any other request, for files that are surely not images (a PDF), and for the bot's own
+    uploads (its previews)."""
     if not str(stored.get("content_type") or "").startswith("application/json"):
         return None
     try:
@@ -36,6 +37,11 @@ def photo_upload(stored: Mapping[str, Any]) -> Upload | None:
     channel, ts = event.get("channel"), event.get("thread_ts") or event.get("ts")
     if event.get("channel_type") != "im" or not isinstance(channel, str) or not isinstance(ts, str):
         return None
+    files = [f for f in event["files"] if isinstance(f, dict)]
+    kinds = [f.get("mimetype") for f in files]
+    known = [k for k in kinds if isinstance(k, str)]
+    if files and len(known) == len(kinds) and not any(k.startswith("image/") for k in known):
+        return None  # no image among them (a thin file object, id only, may be one: kept)
     ours = {a.get("user_id") for a in doc.get("authorizations") or [] if isinstance(a, dict) and a.get("is_bot")}
     if event.get("bot_id") or event.get("user") in ours:
         return None

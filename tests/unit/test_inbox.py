@@ -347,6 +347,9 @@ def test_only_a_photo_uploaded_in_the_dm_is_a_lost_upload() -> None:
     assert photo_upload(stored(**{**base, "type": "app_home_opened"})) is None
     assert photo_upload({"body": "not json", "content_type": JSON}) is None
     assert photo_upload(stored(**{**base, "bot_id": "B1"})) is None  # a bot's
+    pdf = {"id": "F2", "mimetype": "application/pdf"}
+    assert photo_upload(stored(**{**base, "files": [pdf]})) is None  # surely not a photo
+    assert photo_upload(stored(**{**base, "files": [pdf, {"id": "F3", "mimetype": "image/heic"}]})) is not None
     ours = json.loads(event_body("Ev1", **{**base, "user": "UBOT"}))
     ours["authorizations"] = [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}]
     assert photo_upload({"body": json.dumps(ours), "content_type": JSON}) is None  # our own preview
