@@ -3,11 +3,7 @@ and where the person must hear of a job given up for good, `give_up(flow, job, w
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from storage.jobs import Job
-
+from ..runner import GiveUp, Perform
 from . import (
     approve_request,
     check_photo,
@@ -42,10 +38,8 @@ _BY_KIND = {
         slack_request,
     )
 }
-KINDS: dict[str, Callable[[Any, Job], None]] = {kind: m.perform for kind, m in _BY_KIND.items()}
-GIVE_UP: dict[str, Callable[[Any, Job, Any], None]] = {
-    kind: m.give_up for kind, m in _BY_KIND.items() if hasattr(m, "give_up")
-}
+KINDS: dict[str, Perform] = {kind: m.perform for kind, m in _BY_KIND.items()}
+GIVE_UP: dict[str, GiveUp] = {kind: m.give_up for kind, m in _BY_KIND.items() if hasattr(m, "give_up")}
 QUEUES = ("photos", "default", slack_request.QUEUE)
 
 __all__ = [
