@@ -295,9 +295,11 @@ def test_a_photo_that_kills_its_checker_is_set_aside_after_three_tries_and_the_p
     web = cluster.launch("web", "web").wait_ready()
     file_obj = fake_slack.add_file("F0POISON", "me.jpg", photo_samples.headshot_jpeg(640))
     ts = "1710099999.000100"
-    assert web.send_event(file_share_event(file_obj, ts=ts), "EvPoison").status_code == 200
     for n in range(3):  # every new process dies at its first photo check, as a poison photo does
         victim = cluster.launch("worker", f"victim{n}", REPLICA_BOT_FAILPOINTS="during_photo_check")
+        if n == 0:  # a worker is alive when the photo comes (no "waits for a worker" note)
+            victim.wait_ready()
+            assert web.send_event(file_share_event(file_obj, ts=ts), "EvPoison").status_code == 200
         wait_for(lambda v=victim: v.proc.poll() is not None, timeout=30)  # type: ignore[union-attr]  # reaped
         assert victim.proc.returncode == -9, victim.logs()[-2000:]  # type: ignore[union-attr]
     survivor = cluster.launch("worker", "survivor").wait_ready()
