@@ -6,7 +6,9 @@ the network). A thread claims one job at a time, runs its kind's `perform`, and 
 the outcome; between jobs it waits for a wake-up: a commit in this process, PostgreSQL
 NOTIFY, or the one watcher thread that looks for ready jobs every poll interval (how
 workers on SQLite hear of jobs other processes enqueued). A heartbeat thread renews the
-leases of running jobs, so a job is taken over only when its process is gone.
+leases of running jobs, so a job is taken over only when its process is gone. A job given
+up for good (its last attempt failed, or the processes holding it kept dying) gets its
+kind's last word, `give_up`: the person is told, a poison photo is set aside.
 """
 
 from __future__ import annotations

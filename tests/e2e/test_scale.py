@@ -289,20 +289,28 @@ def test_a_web_role_without_workers_says_so_and_its_command_is_answered_when_one
     assert sum("Got your photo" in m["text"] for m in thread_messages(fake_slack, photo_ts)) == 1
 
 
+def upload_to_dying_workers(cluster: Cluster, fake_slack: FakeSlack, ts: str, failpoint: str) -> BotProcess:
+    """A web role, and a photo uploaded once a first worker is alive (so no "waits for a
+    worker" note is posted); then workers started one after another, each dying (SIGKILL)
+    at `failpoint`, three in all; then a fourth, without the failpoint, returned ready."""
+    web = cluster.launch("web", "web").wait_ready()
+    file_obj = fake_slack.add_file(f"F{ts[-9:-7]}", "me.jpg", photo_samples.headshot_jpeg(640))
+    for n in range(3):
+        victim = cluster.launch("worker", f"victim{n}", REPLICA_BOT_FAILPOINTS=failpoint)
+        if n == 0:
+            victim.wait_ready()
+            assert web.send_event(file_share_event(file_obj, ts=ts), f"Ev-{failpoint}").status_code == 200
+        wait_for(lambda v=victim: v.proc.poll() is not None, timeout=30)  # type: ignore[union-attr]  # reaped
+        assert victim.proc.returncode == -9, victim.logs()[-2000:]  # type: ignore[union-attr]
+    return cluster.launch("worker", "survivor").wait_ready()
+
+
 def test_a_photo_that_kills_its_checker_is_set_aside_after_three_tries_and_the_person_told(
     cluster: Cluster, fake_slack: FakeSlack
 ) -> None:
-    web = cluster.launch("web", "web").wait_ready()
-    file_obj = fake_slack.add_file("F0POISON", "me.jpg", photo_samples.headshot_jpeg(640))
     ts = "1710099999.000100"
-    for n in range(3):  # every new process dies at its first photo check, as a poison photo does
-        victim = cluster.launch("worker", f"victim{n}", REPLICA_BOT_FAILPOINTS="during_photo_check")
-        if n == 0:  # a worker is alive when the photo comes (no "waits for a worker" note)
-            victim.wait_ready()
-            assert web.send_event(file_share_event(file_obj, ts=ts), "EvPoison").status_code == 200
-        wait_for(lambda v=victim: v.proc.poll() is not None, timeout=30)  # type: ignore[union-attr]  # reaped
-        assert victim.proc.returncode == -9, victim.logs()[-2000:]  # type: ignore[union-attr]
-    survivor = cluster.launch("worker", "survivor").wait_ready()
+    # Every new process dies at its first photo check, as it would on a poison photo.
+    survivor = upload_to_dying_workers(cluster, fake_slack, ts, "during_photo_check")
     checklist = checklist_ts(fake_slack, ts, timeout=30)  # "Checking…", posted by the first victim
 
     def told() -> list[dict]:
@@ -337,3 +345,17 @@ def test_a_command_whose_worker_died_running_it_is_answered_with_try_again(
     assert "no photos or replicas yet" in web.send_command("status").json()["text"]  # the next one runs
     time.sleep(0.5)
     assert fake_slack.replies_to("doomed") == [reply]  # told once; the command was not run twice
+
+
+def test_a_photo_upload_whose_event_kills_its_workers_is_answered_with_upload_again(
+    cluster: Cluster, fake_slack: FakeSlack
+) -> None:
+    ts = "1710077777.000100"
+    # The stored event kills every worker that runs it, three times (as many tries as Slack gives).
+    survivor = upload_to_dying_workers(cluster, fake_slack, ts, "during_stored_request")
+    (note,) = wait_for(lambda: thread_messages(fake_slack, ts), timeout=15)
+    assert "may have missed this photo" in note["text"] and "upload it again" in note["text"]
+    wait_for(lambda: "event=job_given_up" in survivor.logs())
+    assert cluster.query("SELECT COUNT(*) FROM submissions") == [(0,)]  # never taken in: said so
+    time.sleep(0.5)
+    assert len(thread_messages(fake_slack, ts)) == 1
