@@ -102,12 +102,12 @@ class WorkerWatch:
         self._lock = threading.Lock()
         self._last: WorkerStatus | None = None
         self._logged_none = 0.0  # monotonic time "no worker" was last logged
+        self._logged_backlog = 0.0  # and "work waits too long"
         self._reported_none = False  # "no worker" logged for the present absence
         # Workers started beside this web role (a deploy) may not have beaten yet: "no
         # worker" is logged only once the alive window has passed since the start.
         quiet = self._window if quiet_start_seconds is None else quiet_start_seconds
         self._quiet_until = time.monotonic() + quiet
-        self._logged_backlog = 0.0  # and "work waits too long"
         self._stopping = threading.Event()
 
     def check(self) -> WorkerStatus:

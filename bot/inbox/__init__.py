@@ -7,8 +7,9 @@ answers (`door.py`); a worker then runs the stored request through Bolt and the 
 listeners (`replay.py`, job kind `slack_request`). `/replica` is stored too, and answered
 with an empty 200: the worker posts the listener's reply to the command's `response_url`
 (`follow_up.py`). A stored request given up for good is answered with "please try again"
-where Slack lets us (`given_up.py`). Modals and clicks that open one (a `trigger_id` lasts 3 s) and Socket Mode
-still go through Bolt as they arrive.
+where Slack lets us (`given_up.py`). Both sides read Slack's bodies one way (`bodies.py`).
+Modals and clicks that open one (a `trigger_id` lasts 3 s) and Socket Mode still go through
+Bolt as they arrive.
 """
 
 from .door import REFUSED, STORED, Answer, Deferral, Door, command_deferral, deferral

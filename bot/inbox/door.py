@@ -21,6 +21,7 @@ from storage.jobs import JobSpec, JobStore
 
 from ..jobs.kinds import slack_request
 from ..messages.commands import no_worker_text
+from .bodies import FORM, JSON, event_callback, interaction
 from .recorder import Recorder
 from .uploads import Upload, photo_upload
 
@@ -33,7 +34,6 @@ MAX_STORED_BYTES = 256 * 1024
 EVENT_ATTEMPTS = 3
 ACTION_ATTEMPTS = 1
 COMMAND_ATTEMPTS = 1
-FORM = "application/x-www-form-urlencoded"  # slash commands and interactions
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,7 @@ class Answer:
 STORED = Answer(200)  # Slack reads no body here, as Bolt's empty ack
 REFUSED = Answer(401, b'{"error": "invalid request"}', "application/json")
 # A command stored while no worker runs: said at once, instead of a silence until one starts.
-STORED_NO_WORKER = Answer(
-    200, json.dumps({"response_type": "ephemeral", "text": no_worker_text()}).encode(), "application/json"
-)
+STORED_NO_WORKER = Answer(200, json.dumps({"response_type": "ephemeral", "text": no_worker_text()}).encode(), JSON)
 
 
 @dataclass(frozen=True)
@@ -74,14 +72,11 @@ def deferral(
     `events`, a click on a button or menu in `actions`, or a slash command in `commands`.
     Anything else, or anything not shaped as Slack sends it, is None: Bolt handles it (and
     answers it) as it arrives."""
-    if content_type.startswith("application/json"):
-        try:
-            doc = json.loads(body)
-        except ValueError:
+    if content_type.startswith(JSON):
+        callback = event_callback(body)
+        if callback is None or callback[1].get("type") not in events:
             return None
-        event = doc.get("event") if isinstance(doc, dict) and doc.get("type") == "event_callback" else None
-        if not isinstance(event, dict) or event.get("type") not in events:
-            return None
+        doc, event = callback
         event_id = doc.get("event_id")
         key = f"slack-event:{event_id}" if isinstance(event_id, str) and event_id else None
         return Deferral(f"event:{event['type']}", key, EVENT_ATTEMPTS)
@@ -93,12 +88,8 @@ def deferral(
 
 def click_deferral(fields: Mapping[str, list[str]], actions: Collection[str]) -> Deferral | None:
     """`deferral` for a form Slack sent (its parsed `fields`): a click in `actions`, or None."""
-    payloads = fields.get("payload") or []
-    try:
-        doc = json.loads(payloads[0]) if len(payloads) == 1 else None
-    except ValueError:
-        return None
-    if not isinstance(doc, dict) or doc.get("type") != "block_actions":
+    doc = interaction(fields)
+    if doc is None or doc.get("type") != "block_actions":
         return None
     clicked = doc.get("actions")
     if not isinstance(clicked, list) or not clicked:

@@ -8,12 +8,11 @@ events) has nowhere to be answered and is only logged.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-FORM = "application/x-www-form-urlencoded"
+from .bodies import FORM, interaction
 
 
 def reply_url(stored: Mapping[str, Any]) -> str | None:
@@ -23,20 +22,17 @@ def reply_url(stored: Mapping[str, Any]) -> str | None:
         return str(stored["response_url"])
     if not str(stored.get("content_type") or "").startswith(FORM):
         return None
-    payloads = parse_qs(str(stored.get("body") or "")).get("payload") or []
-    try:
-        doc = json.loads(payloads[0]) if len(payloads) == 1 else None
-    except ValueError:
-        return None
-    url = doc.get("response_url") if isinstance(doc, dict) else None
+    doc = interaction(parse_qs(str(stored.get("body") or "")))
+    url = doc.get("response_url") if doc is not None else None
     return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
 
 
 def interrupted_reply(stored: Mapping[str, Any], *, restarted: bool) -> dict[str, Any]:
     """A command's or a click's reply. A click's must not replace the message that holds
     the button."""
-    what = "that command" if stored.get("response_url") else "that click"
-    again = "send it again" if stored.get("response_url") else "click again"
+    command = bool(stored.get("response_url"))  # taken out at the door for commands only
+    what = "that command" if command else "that click"
+    again = "send it again" if command else "click again"
     cause = "I was restarted while handling" if restarted else "Something went wrong on my side with"
     return {
         "response_type": "ephemeral",

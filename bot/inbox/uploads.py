@@ -5,10 +5,11 @@ Where to say something about it before (or instead of) its check: in the photo's
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from .bodies import JSON, event_callback
 
 
 @dataclass(frozen=True)
@@ -25,14 +26,13 @@ def photo_upload(stored: Mapping[str, Any]) -> Upload | None:
     """The DM photo upload a stored request (`body`, `content_type`) carries, or None for
     any other request, for files that are surely not images (a PDF), and for the bot's own
     uploads (its previews)."""
-    if not str(stored.get("content_type") or "").startswith("application/json"):
+    if not str(stored.get("content_type") or "").startswith(JSON):
         return None
-    try:
-        doc = json.loads(str(stored.get("body") or ""))
-    except ValueError:
+    callback = event_callback(str(stored.get("body") or ""))
+    if callback is None:
         return None
-    event = doc.get("event") if isinstance(doc, dict) else None
-    if not isinstance(event, dict) or event.get("type") != "message" or not event.get("files"):
+    doc, event = callback
+    if event.get("type") != "message" or not event.get("files"):
         return None
     channel, ts = event.get("channel"), event.get("thread_ts") or event.get("ts")
     if event.get("channel_type") != "im" or not isinstance(channel, str) or not isinstance(ts, str):
