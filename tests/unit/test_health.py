@@ -1,5 +1,5 @@
-"""The web role's watch on workers (bot/health/), on SQLite and on a real PostgreSQL, and the
-door's ack for a command stored while no worker runs."""
+"""The web role's watch on workers (bot/health/), on SQLite and on a real PostgreSQL, and what
+the door says of a command or a photo stored while no worker runs."""
 
 from __future__ import annotations
 
