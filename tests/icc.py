@@ -1,8 +1,11 @@
-"""A Display P3 ICC profile built here from its published primaries, for the colour tests.
+"""RGB ICC profiles (Display P3 and others) built here from published primaries, for the
+colour tests: LittleCMS converting with them is the reference the bot's conversions are
+held to.
 
 No package ships one, so this writes the ICC v2 matrix/TRC form by hand: a 128-byte header,
 a tag table, and the tags a display profile needs (description, white point, the three
-colorants adapted to the D50 connection space with the Bradford transform, gamma curves).
+colorants adapted to the D50 connection space with the Bradford transform, curves: a gamma
+or the sRGB curve sampled).
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ def _rgb_to_xyz(primaries: tuple[tuple[float, float], ...], white: np.ndarray) -
     xyz = np.array([[x / y, 1.0, (1 - x - y) / y] for x, y in primaries]).T  # columns: primaries
     scale = np.linalg.solve(xyz, white)
     return np.asarray(xyz * scale)
+
+
+def white_xyz(x: float, y: float) -> np.ndarray:
+    return np.array([x / y, 1.0, (1 - x - y) / y])
 
 
 def _adapt(matrix: np.ndarray, source_white: np.ndarray, target_white: np.ndarray) -> np.ndarray:
@@ -51,18 +58,36 @@ def _text_tag(text: str) -> bytes:
     return b"text" + b"\0" * 4 + text.encode("ascii") + b"\0"
 
 
+def _srgb_curve_tag(entries: int = 4096) -> bytes:
+    """The sRGB curve (IEC 61966-2-1) sampled, as an ICC v2 `curv` table."""
+    v = np.arange(entries) / (entries - 1)
+    linear = np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+    table = np.rint(linear * 65535).astype(">u2").tobytes()
+    return b"curv" + b"\0" * 4 + struct.pack(">I", entries) + table
+
+
 def display_p3_profile(gamma: float = 2.2) -> bytes:
-    colorants = _adapt(_rgb_to_xyz(P3_PRIMARIES, D65), D65, D50)
+    """Display P3 with gamma-2.2 curves (the profile the JPEG colour tests were built on)."""
+    return rgb_profile(P3_PRIMARIES, D65, _curve_tag(gamma), "Display P3")
+
+
+def rgb_profile(
+    primaries: tuple[tuple[float, float], ...], white: np.ndarray, curve: bytes | None = None, name: str = "RGB"
+) -> bytes:
+    """A matrix/TRC display profile for `primaries` and `white` (XYZ, Y = 1), with the sRGB
+    curve unless `curve` (a `curv` tag) is given; its colorants adapted to D50 by Bradford."""
+    colorants = _adapt(_rgb_to_xyz(primaries, white), white, D50)
+    curve = curve if curve is not None else _srgb_curve_tag()
     tags = [
-        (b"desc", _desc_tag("Display P3 (replica-bot tests)")),
+        (b"desc", _desc_tag(f"{name} (replica-bot tests)")),
         (b"cprt", _text_tag("No copyright; made for tests")),
         (b"wtpt", _xyz_tag(D50)),
         (b"rXYZ", _xyz_tag(colorants[:, 0])),
         (b"gXYZ", _xyz_tag(colorants[:, 1])),
         (b"bXYZ", _xyz_tag(colorants[:, 2])),
-        (b"rTRC", _curve_tag(gamma)),
-        (b"gTRC", _curve_tag(gamma)),
-        (b"bTRC", _curve_tag(gamma)),
+        (b"rTRC", curve),
+        (b"gTRC", curve),
+        (b"bTRC", curve),
     ]
     table_size = 4 + 12 * len(tags)
     offset = 128 + table_size

@@ -1,6 +1,7 @@
 """Real encoded files from phones and browsers, made here with pillow-heif and Pillow from a
 real portrait: HEIC (rotated by its orientation), several-image HEIC, AVIF, WebP lossy and
-lossless, animated WebP, 16-bit TIFF, multi-page TIFF, BMP and a Display P3 JPEG."""
+lossless, animated WebP, 16-bit TIFF, multi-page TIFF, BMP, and Display P3 as a JPEG with an
+ICC profile and as a HEIC and an AVIF that say so only by their `nclx` code points."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import io
 from collections.abc import Callable
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageCms
 
 from bot.photo import still  # noqa: F401  (registers pillow-heif's HEIF opener)
-from tests.icc import display_p3_profile
+from tests.icc import P3_PRIMARIES, display_p3_profile, rgb_profile, white_xyz
 from tests.photo_samples import astronaut
 
 SIZE = (700, 560)  # wide: a wrong or missing rotation shows in the dimensions
@@ -77,15 +78,58 @@ def bmp() -> bytes:
 
 
 P3_COLOUR = (200, 100, 50)  # a warm skin-like tone, inside both gamuts
-P3_COLOUR_IN_SRGB = (216, 93, 24)  # LittleCMS's conversion of it with the profile below
+
+
+def p3_patch_in_srgb(by_code_points: bool) -> tuple[int, int, int]:
+    """P3_COLOUR as LittleCMS converts it to sRGB: with the JPEG's own profile (gamma 2.2
+    curves), or, for a file that says Display P3 only by code points, with a Display P3
+    profile whose curves are sRGB's (as SMPTE EG 432-1 with transfer 13 means)."""
+    icc_profile = (
+        rgb_profile(P3_PRIMARIES, white_xyz(0.3127, 0.3290), name="Display P3")
+        if by_code_points
+        else display_p3_profile()
+    )
+    source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+    patch = Image.new("RGB", (1, 1), P3_COLOUR)
+    converted = ImageCms.profileToProfile(patch, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
+    assert isinstance(converted, Image.Image)
+    r, g, b = converted.getpixel((0, 0))  # type: ignore[misc]
+    return r, g, b
 
 
 def jpeg_display_p3() -> bytes:
     """A portrait with a patch of P3_COLOUR in its corner, tagged Display P3: converted with
     the profile, the patch turns more saturated; with the profile merely dropped it would not."""
+    return _save(_with_p3_patch(), "JPEG", quality=95, icc_profile=display_p3_profile())
+
+
+def _with_p3_patch() -> Image.Image:
     img = portrait()
     img.paste(P3_COLOUR, (0, 0, 60, 60))
-    return _save(img, "JPEG", quality=95, icc_profile=display_p3_profile())
+    return img
+
+
+def heic_display_p3_nclx() -> bytes:
+    """Display P3 said only by the HEIF's `nclx` box (colour primaries 12), no ICC profile."""
+    return _save(
+        _with_p3_patch(),
+        "HEIF",
+        quality=95,
+        color_primaries=12,
+        transfer_characteristics=13,
+        matrix_coefficients=6,
+        full_range_flag=1,
+    )
+
+
+def avif_display_p3_nclx() -> bytes:
+    """Display P3 said only by the AVIF's `nclx` box. Pillow's AVIF writer labels every file
+    sRGB (primaries 1), so the box's primaries are rewritten to 12 (Display P3) here."""
+    data = bytearray(_save(_with_p3_patch(), "AVIF", quality=95))
+    at = data.index(b"colrnclx") + 8
+    assert data[at : at + 2] == b"\x00\x01", "Pillow's AVIF writer no longer labels files BT.709"
+    data[at : at + 2] = (12).to_bytes(2, "big")
+    return bytes(data)
 
 
 ACCEPTED: dict[str, Callable[[], bytes]] = {
@@ -98,5 +142,7 @@ ACCEPTED: dict[str, Callable[[], bytes]] = {
     "HEIC, several images": heic_several,
     "TIFF, two pages": tiff_pages,
     "JPEG, Display P3": jpeg_display_p3,
+    "HEIC, Display P3 by code points": heic_display_p3_nclx,
+    "AVIF, Display P3 by code points": avif_display_p3_nclx,
 }
 REFUSED: dict[str, Callable[[], bytes]] = {"WebP, animated": webp_animated}

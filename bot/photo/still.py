@@ -5,7 +5,8 @@ and BMP are converted, since the bot re-encodes every photo as JPEG before rehos
 anyway. A file holding several images is narrowed to one: a HEIF's primary image, a TIFF's
 first page, an MPO's main JPEG; an animation is refused (which frame would be "the photo"?).
 Colours are converted to sRGB with the photo's own ICC profile (a Display P3 photo would
-look washed out if the profile were merely dropped). Used by the checks (a reduced decode)
+look washed out if the profile were merely dropped), or, for a HEIF/AVIF without one, with
+the wide gamut its `nclx` box names (code_points.py). Used by the checks (a reduced decode)
 and by the rehost (the full one).
 """
 
@@ -16,6 +17,9 @@ import warnings
 from dataclasses import dataclass, field
 
 from PIL import Image, ImageCms, ImageOps
+
+from . import code_points
+from .colour_box import primary_nclx
 
 # Decoders that may run on strangers' bytes (Pillow's names; JPEG also opens MPO, the
 # multi-picture JPEG phones write); everything else is refused unopened. HEIF is
@@ -92,6 +96,10 @@ def open_still(data: bytes) -> Still:
     if fmt == "GIF":
         raise NotAPhotoFormat("GIF")
     still = Still(img, fmt)
+    if fmt == "AVIF" and "icc_profile" not in img.info:  # (pillow-heif reports HEIF's box itself)
+        nclx = primary_nclx(data)
+        if nclx is not None:
+            img.info["nclx_profile"] = nclx
     frames = int(getattr(img, "n_frames", 1) or 1)
     if frames > 1:
         if fmt == "HEIF":  # several images: Pillow sits on the primary one already
@@ -110,13 +118,18 @@ def upright_srgb(img: Image.Image) -> Image.Image:
     """Turn upright by its EXIF orientation (in place) and convert to 8-bit sRGB."""
     from .decode import to_rgb
 
-    icc = img.info.get("icc_profile")
+    icc, nclx = img.info.get("icc_profile"), img.info.get("nclx_profile")
     ImageOps.exif_transpose(img, in_place=True)  # HEIF's own rotation was applied on decode
     if icc and img.mode in ("RGB", "CMYK") and not _is_srgb(icc):
         converted = _to_srgb(img, icc)
         if converted is not None:
             return converted
-    return to_rgb(img)
+    rgb = to_rgb(img)
+    if not icc and nclx:  # an ICC profile, when there is one, is the fuller description
+        converted = code_points.to_srgb(rgb, nclx)
+        if converted is not None:
+            return converted
+    return rgb
 
 
 def _is_srgb(icc: bytes) -> bool:
