@@ -52,8 +52,10 @@ def to_srgb(img: Image.Image, nclx: Mapping[str, int]) -> Image.Image | None:
     decode, encode = _srgb_decode_table(), _srgb_encode_table()
     for top in range(0, pixels.shape[0], _ROWS_AT_ONCE):
         linear = decode[pixels[top : top + _ROWS_AT_ONCE]] @ matrix.T
-        steps = np.rint(np.clip(linear, 0.0, 1.0) * (len(encode) - 1)).astype(np.int32)
-        out[top : top + _ROWS_AT_ONCE] = encode[steps]
+        np.clip(linear, 0.0, 1.0, out=linear)  # out of sRGB's gamut: the nearest it has
+        linear *= len(encode) - 1
+        linear += 0.5  # (rounds, as the cast truncates)
+        out[top : top + _ROWS_AT_ONCE] = encode[linear.astype(np.uint16)]
     return Image.fromarray(out, "RGB")
 
 
