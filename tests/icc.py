@@ -15,6 +15,8 @@ import struct
 import numpy as np
 
 P3_PRIMARIES = ((0.680, 0.320), (0.265, 0.690), (0.150, 0.060))  # red, green, blue (x, y)
+ADOBE_RGB_PRIMARIES = ((0.64, 0.33), (0.21, 0.71), (0.15, 0.06))  # Adobe RGB (1998) spec
+ADOBE_RGB_GAMMA = 563 / 256
 D65 = np.array([0.95047, 1.0, 1.08883])
 D50 = np.array([0.96422, 1.0, 0.82521])
 BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
@@ -43,7 +45,7 @@ def _xyz_tag(xyz: np.ndarray) -> bytes:
     return b"XYZ " + b"\0" * 4 + b"".join(_s15(float(v)) for v in xyz)
 
 
-def _curve_tag(gamma: float) -> bytes:
+def gamma_curve_tag(gamma: float) -> bytes:
     return b"curv" + b"\0" * 4 + struct.pack(">I", 1) + struct.pack(">H", int(round(gamma * 256))) + b"\0\0"
 
 
@@ -68,7 +70,11 @@ def _srgb_curve_tag(entries: int = 4096) -> bytes:
 
 def display_p3_profile(gamma: float = 2.2) -> bytes:
     """Display P3 with gamma-2.2 curves (the profile the JPEG colour tests were built on)."""
-    return rgb_profile(P3_PRIMARIES, D65, _curve_tag(gamma), "Display P3")
+    return rgb_profile(P3_PRIMARIES, D65, gamma_curve_tag(gamma), "Display P3")
+
+
+def adobe_rgb_profile() -> bytes:
+    return rgb_profile(ADOBE_RGB_PRIMARIES, D65, gamma_curve_tag(ADOBE_RGB_GAMMA), "Adobe RGB (1998)")
 
 
 def rgb_profile(

@@ -9,10 +9,10 @@ import io
 from collections.abc import Callable
 
 import numpy as np
-from PIL import Image, ImageCms
+from PIL import ExifTags, Image, ImageCms
 
 from bot.photo import still  # noqa: F401  (registers pillow-heif's HEIF opener)
-from tests.icc import P3_PRIMARIES, display_p3_profile, rgb_profile, white_xyz
+from tests.icc import P3_PRIMARIES, adobe_rgb_profile, display_p3_profile, rgb_profile, white_xyz
 from tests.photo_samples import astronaut
 
 SIZE = (700, 560)  # wide: a wrong or missing rotation shows in the dimensions
@@ -77,24 +77,7 @@ def bmp() -> bytes:
     return _save(portrait(), "BMP")
 
 
-P3_COLOUR = (200, 100, 50)  # a warm skin-like tone, inside both gamuts
-
-
-def p3_patch_in_srgb(by_code_points: bool) -> tuple[int, int, int]:
-    """P3_COLOUR as LittleCMS converts it to sRGB: with the JPEG's own profile (gamma 2.2
-    curves), or, for a file that says Display P3 only by code points, with a Display P3
-    profile whose curves are sRGB's (as SMPTE EG 432-1 with transfer 13 means)."""
-    icc_profile = (
-        rgb_profile(P3_PRIMARIES, white_xyz(0.3127, 0.3290), name="Display P3")
-        if by_code_points
-        else display_p3_profile()
-    )
-    source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
-    patch = Image.new("RGB", (1, 1), P3_COLOUR)
-    converted = ImageCms.profileToProfile(patch, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
-    assert isinstance(converted, Image.Image)
-    r, g, b = converted.getpixel((0, 0))  # type: ignore[misc]
-    return r, g, b
+P3_COLOUR = (200, 100, 50)  # a warm skin-like tone, inside both gamuts (the patch's colour in any file)
 
 
 def jpeg_display_p3() -> bytes:
@@ -132,6 +115,24 @@ def avif_display_p3_nclx() -> bytes:
     return bytes(data)
 
 
+def jpeg_with_colour_exif(color_space: int | None, interop: str | None, **params: object) -> bytes:
+    """A portrait JPEG with the P3_COLOUR patch and a camera's colour-space EXIF: ColorSpace
+    (0xA001) in the Exif IFD and InteroperabilityIndex in the Interop IFD, as given."""
+    exif = Image.Exif()
+    exif[0x010F] = "Canon"
+    camera = exif.get_ifd(ExifTags.IFD.Exif)
+    if color_space is not None:
+        camera[0xA001] = color_space
+    if interop is not None:
+        camera[ExifTags.IFD.Interop] = {0x0001: interop}
+    return _save(_with_p3_patch(), "JPEG", quality=95, exif=exif.tobytes(), **params)
+
+
+def jpeg_adobe_rgb_by_exif() -> bytes:
+    """A camera's Adobe RGB JPEG (DCF's option colour space), no ICC profile embedded."""
+    return jpeg_with_colour_exif(0xFFFF, "R03")
+
+
 ACCEPTED: dict[str, Callable[[], bytes]] = {
     "HEIC": heic_rotated,
     "AVIF": avif,
@@ -144,5 +145,33 @@ ACCEPTED: dict[str, Callable[[], bytes]] = {
     "JPEG, Display P3": jpeg_display_p3,
     "HEIC, Display P3 by code points": heic_display_p3_nclx,
     "AVIF, Display P3 by code points": avif_display_p3_nclx,
+    "JPEG, Adobe RGB by EXIF": jpeg_adobe_rgb_by_exif,
 }
+
+
+def _p3_with_srgb_curves() -> bytes:
+    return rgb_profile(P3_PRIMARIES, white_xyz(0.3127, 0.3290), name="Display P3")
+
+
+# The wide-gamut files, and the profile LittleCMS converts their patch with for reference:
+# the JPEG's own (gamma 2.2 curves); Display P3 as SMPTE EG 432-1 with transfer 13 means
+# (sRGB's curves); Adobe RGB (1998) as its specification gives it.
+WIDE_GAMUT: dict[str, Callable[[], bytes]] = {
+    "JPEG, Display P3": display_p3_profile,
+    "HEIC, Display P3 by code points": _p3_with_srgb_curves,
+    "AVIF, Display P3 by code points": _p3_with_srgb_curves,
+    "JPEG, Adobe RGB by EXIF": adobe_rgb_profile,
+}
+
+
+def patch_in_srgb(name: str) -> tuple[int, int, int]:
+    """P3_COLOUR of the file `name` (in WIDE_GAMUT) as LittleCMS converts it to sRGB."""
+    source = ImageCms.ImageCmsProfile(io.BytesIO(WIDE_GAMUT[name]()))
+    patch = Image.new("RGB", (1, 1), P3_COLOUR)
+    converted = ImageCms.profileToProfile(patch, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
+    assert isinstance(converted, Image.Image)
+    r, g, b = converted.getpixel((0, 0))  # type: ignore[misc]
+    return r, g, b
+
+
 REFUSED: dict[str, Callable[[], bytes]] = {"WebP, animated": webp_animated}

@@ -5,8 +5,8 @@ and BMP are converted, since the bot re-encodes every photo as JPEG before rehos
 anyway. A file holding several images is narrowed to one: a HEIF's primary image, a TIFF's
 first page, an MPO's main JPEG; an animation is refused (which frame would be "the photo"?).
 Colours are converted to sRGB with the photo's own ICC profile (a Display P3 photo would
-look washed out if the profile were merely dropped), or, for a HEIF/AVIF without one, with
-the wide gamut its `nclx` box names (code_points.py). Used by the checks (a reduced decode)
+look washed out if the profile were merely dropped), or, without one, with the wide gamut
+a HEIF/AVIF's `nclx` box or a camera's EXIF names (colour_spaces.py). Used by the checks (a reduced decode)
 and by the rehost (the full one).
 """
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageCms, ImageOps
 
-from . import code_points
+from . import colour_spaces
 from .colour_box import primary_nclx
 
 # Decoders that may run on strangers' bytes (Pillow's names; JPEG also opens MPO, the
@@ -118,15 +118,15 @@ def upright_srgb(img: Image.Image) -> Image.Image:
     """Turn upright by its EXIF orientation (in place) and convert to 8-bit sRGB."""
     from .decode import to_rgb
 
-    icc, nclx = img.info.get("icc_profile"), img.info.get("nclx_profile")
+    icc, named = img.info.get("icc_profile"), colour_spaces.named_space(img)  # (before the EXIF is changed)
     ImageOps.exif_transpose(img, in_place=True)  # HEIF's own rotation was applied on decode
     if icc and img.mode in ("RGB", "CMYK") and not _is_srgb(icc):
         converted = _to_srgb(img, icc)
         if converted is not None:
             return converted
     rgb = to_rgb(img)
-    if not icc and nclx:  # an ICC profile, when there is one, is the fuller description
-        converted = code_points.to_srgb(rgb, nclx)
+    if named is not None:  # no profile, but a wide gamut named by code points or EXIF
+        converted = colour_spaces.to_srgb(rgb, named)
         if converted is not None:
             return converted
     return rgb

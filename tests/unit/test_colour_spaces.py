@@ -1,6 +1,7 @@
-"""Wide-gamut HEIF/AVIF photos described by `nclx` code points instead of an ICC profile:
-the colour box is read from real encoded files, and the conversion to sRGB agrees with
-LittleCMS converting with an ICC profile of the same primaries."""
+"""Wide-gamut photos that name their colours instead of embedding an ICC profile (a HEIF or
+AVIF `nclx` box, a camera's Adobe RGB EXIF): the names are read from real encoded files, and
+the conversion to sRGB agrees with LittleCMS converting with an ICC profile of the same
+primaries and curve."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from bot.photo import code_points
+from bot.photo import colour_spaces
 from bot.photo.colour_box import primary_nclx
+from bot.photo.colour_spaces import space_of_nclx
 from tests import icc
 from tests import photo_formats as pf
 
@@ -36,17 +38,19 @@ def _colourful() -> Image.Image:
     return img
 
 
-@pytest.mark.parametrize(("code", "name"), [(9, "BT.2020"), (11, "DCI-P3"), (12, "Display P3")])
-def test_each_wide_gamut_converts_as_littlecms_does_with_its_profile(code: int, name: str) -> None:
-    primaries, white = code_points.WIDE_GAMUTS[code]
-    profile = ImageCms.ImageCmsProfile(io.BytesIO(icc.rgb_profile(primaries, icc.white_xyz(*white), name=name)))
+@pytest.mark.parametrize(
+    "space", [*colour_spaces.NCLX_WIDE_GAMUTS.values(), colour_spaces.ADOBE_RGB], ids=lambda space: space.name
+)
+def test_each_wide_gamut_converts_as_littlecms_does_with_its_profile(space: colour_spaces.RgbSpace) -> None:
+    curve = None if space.gamma is None else icc.gamma_curve_tag(space.gamma)  # (u8.8: 563/256 exactly)
+    source = icc.rgb_profile(space.primaries, icc.white_xyz(*space.white), curve, space.name)
     img = _colourful()
-    reference = np.asarray(ImageCms.profileToProfile(img, profile, SRGB, outputMode="RGB"), dtype=int)
-    converted = code_points.to_srgb(img, _label(code))
-    assert converted is not None
+    reference = ImageCms.profileToProfile(img, ImageCms.ImageCmsProfile(io.BytesIO(source)), SRGB, outputMode="RGB")
+    converted = colour_spaces.to_srgb(img, space)
+    assert converted is not None and reference is not None
     ours = np.asarray(converted, dtype=int)
-    assert np.abs(ours - reference).max() <= 1, name
-    assert np.abs(ours - np.asarray(img, dtype=int)).max() > 40, name  # it did change the colours
+    assert np.abs(ours - np.asarray(reference, dtype=int)).max() <= 1, space.name
+    assert np.abs(ours - np.asarray(img, dtype=int)).max() > 25, space.name  # it did change the colours
 
 
 @pytest.mark.parametrize(
@@ -54,12 +58,42 @@ def test_each_wide_gamut_converts_as_littlecms_does_with_its_profile(code: int, 
     [_label(1), _label(2), _label(12, transfer=16), _label(9, transfer=18), _label(22), {"color_primaries": 12}],
     ids=["BT.709", "unspecified", "P3 with PQ", "BT.2020 with HLG", "EBU 3213", "no transfer"],
 )
-def test_srgb_gamuts_hdr_and_unknown_code_points_are_left_as_they_are(label: dict[str, int]) -> None:
-    assert code_points.to_srgb(_colourful(), label) is None
+def test_srgb_gamuts_hdr_and_unknown_code_points_name_no_space(label: dict[str, int]) -> None:
+    assert space_of_nclx(label) is None
+
+
+def test_nclx_code_points_name_their_gamut() -> None:
+    assert space_of_nclx(_label(12)) == colour_spaces.NCLX_WIDE_GAMUTS[12]
+    assert space_of_nclx(_label(9, transfer=1)) == colour_spaces.NCLX_WIDE_GAMUTS[9]
 
 
 def test_only_rgb_images_are_converted() -> None:
-    assert code_points.to_srgb(_colourful().convert("L"), _label(12)) is None
+    assert colour_spaces.to_srgb(_colourful().convert("L"), colour_spaces.ADOBE_RGB) is None
+
+
+@pytest.mark.parametrize(
+    ("color_space", "interop", "named"),
+    [
+        (0xFFFF, "R03", True),  # DCF's option colour space: Adobe RGB
+        (2, None, True),  # the non-standard value some cameras write
+        (1, "R98", False),  # sRGB
+        (0xFFFF, "R98", False),  # uncalibrated, but not the Adobe RGB option
+        (0xFFFF, None, False),
+        (None, "R03", False),
+    ],
+)
+def test_adobe_rgb_is_read_from_a_camera_s_exif(color_space: int | None, interop: str | None, named: bool) -> None:
+    data = pf.jpeg_with_colour_exif(color_space, interop)
+    with Image.open(io.BytesIO(data)) as img:
+        assert (colour_spaces.named_space(img) == colour_spaces.ADOBE_RGB) is named
+
+
+def test_an_icc_profile_outranks_a_name() -> None:
+    from tests.icc import display_p3_profile
+
+    data = pf.jpeg_with_colour_exif(0xFFFF, "R03", icc_profile=display_p3_profile())
+    with Image.open(io.BytesIO(data)) as img:
+        assert colour_spaces.named_space(img) is None
 
 
 def test_the_colour_box_is_read_from_heic_and_avif_as_pillow_heif_reads_it() -> None:
@@ -96,11 +130,11 @@ def test_damaged_files_give_no_answer_rather_than_an_error() -> None:
         assert answer is None or set(answer) == set(_label(12))
 
 
-def test_a_p3_heic_and_avif_without_an_icc_profile_are_checked_in_srgb() -> None:
+def test_photos_that_name_a_wide_gamut_are_checked_in_srgb() -> None:
     from bot.photo.decode import decode
 
-    for make in (pf.heic_display_p3_nclx, pf.avif_display_p3_nclx):
-        working = decode(make()).working
-        expected = pf.p3_patch_in_srgb(by_code_points=True)
+    for name in [name for name in pf.WIDE_GAMUT if "JPEG, Display P3" not in name]:
+        working = decode(pf.ACCEPTED[name]()).working
+        expected = pf.patch_in_srgb(name)
         r, g, b = working.getpixel((15, 15))  # type: ignore[misc]
-        assert max(abs(r - expected[0]), abs(g - expected[1]), abs(b - expected[2])) <= 3, make.__name__
+        assert max(abs(r - expected[0]), abs(g - expected[1]), abs(b - expected[2])) <= 3, name
