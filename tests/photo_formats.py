@@ -1,7 +1,8 @@
 """Real encoded files from phones and browsers, made here with pillow-heif and Pillow from a
 real portrait: HEIC (rotated by its orientation), several-image HEIC, AVIF, WebP lossy and
-lossless, animated WebP, 16-bit TIFF, multi-page TIFF, BMP, and Display P3 as a JPEG with an
-ICC profile and as a HEIC and an AVIF that say so only by their `nclx` code points."""
+lossless, animated WebP, 16-bit TIFF, multi-page TIFF, BMP; and wide gamuts: Display P3 as a
+JPEG with an ICC profile and as a HEIC and an AVIF that say so only by their `nclx` code
+points, and a camera's Adobe RGB JPEG that says so only in its EXIF."""
 
 from __future__ import annotations
 
@@ -80,16 +81,16 @@ def bmp() -> bytes:
 P3_COLOUR = (200, 100, 50)  # a warm skin-like tone, inside both gamuts (the patch's colour in any file)
 
 
-def jpeg_display_p3() -> bytes:
-    """A portrait with a patch of P3_COLOUR in its corner, tagged Display P3: converted with
-    the profile, the patch turns more saturated; with the profile merely dropped it would not."""
-    return _save(_with_p3_patch(), "JPEG", quality=95, icc_profile=display_p3_profile())
-
-
 def _with_p3_patch() -> Image.Image:
     img = portrait()
     img.paste(P3_COLOUR, (0, 0, 60, 60))
     return img
+
+
+def jpeg_display_p3() -> bytes:
+    """A portrait with a patch of P3_COLOUR in its corner, tagged Display P3: converted with
+    the profile, the patch turns more saturated; with the profile merely dropped it would not."""
+    return _save(_with_p3_patch(), "JPEG", quality=95, icc_profile=display_p3_profile())
 
 
 def heic_display_p3_nclx() -> bytes:

@@ -6,8 +6,8 @@ anyway. A file holding several images is narrowed to one: a HEIF's primary image
 first page, an MPO's main JPEG; an animation is refused (which frame would be "the photo"?).
 Colours are converted to sRGB with the photo's own ICC profile (a Display P3 photo would
 look washed out if the profile were merely dropped), or, without one, with the wide gamut
-a HEIF/AVIF's `nclx` box or a camera's EXIF names (colour_spaces.py). Used by the checks (a reduced decode)
-and by the rehost (the full one).
+a HEIF/AVIF's `nclx` box or a camera's EXIF names (colour_spaces.py). Used by the checks
+(a reduced decode) and by the rehost (the full one).
 """
 
 from __future__ import annotations
