@@ -22,7 +22,7 @@ D50 = np.array([0.96422, 1.0, 0.82521])
 BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
 
 
-def _rgb_to_xyz(primaries: tuple[tuple[float, float], ...], white: np.ndarray) -> np.ndarray:
+def rgb_to_xyz(primaries: tuple[tuple[float, float], ...], white: np.ndarray) -> np.ndarray:
     xyz = np.array([[x / y, 1.0, (1 - x - y) / y] for x, y in primaries]).T  # columns: primaries
     scale = np.linalg.solve(xyz, white)
     return np.asarray(xyz * scale)
@@ -82,7 +82,7 @@ def rgb_profile(
 ) -> bytes:
     """A matrix/TRC display profile for `primaries` and `white` (XYZ, Y = 1), with the sRGB
     curve unless `curve` (a `curv` tag) is given; its colorants adapted to D50 by Bradford."""
-    colorants = _adapt(_rgb_to_xyz(primaries, white), white, D50)
+    colorants = _adapt(rgb_to_xyz(primaries, white), white, D50)
     curve = curve if curve is not None else _srgb_curve_tag()
     tags = [
         (b"desc", _desc_tag(f"{name} (replica-bot tests)")),

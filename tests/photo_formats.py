@@ -10,10 +10,11 @@ import io
 from collections.abc import Callable
 
 import numpy as np
+import pillow_heif
 from PIL import ExifTags, Image, ImageCms
 
 from bot.photo import still  # noqa: F401  (registers pillow-heif's HEIF opener)
-from tests.icc import P3_PRIMARIES, adobe_rgb_profile, display_p3_profile, rgb_profile, white_xyz
+from tests.icc import D65, P3_PRIMARIES, adobe_rgb_profile, display_p3_profile, rgb_profile, rgb_to_xyz, white_xyz
 from tests.photo_samples import astronaut
 
 SIZE = (700, 560)  # wide: a wrong or missing rotation shows in the dimensions
@@ -134,6 +135,47 @@ def jpeg_adobe_rgb_by_exif() -> bytes:
     return jpeg_with_colour_exif(0xFFFF, "R03")
 
 
+BT709_PRIMARIES = ((0.640, 0.330), (0.300, 0.600), (0.150, 0.060))
+BT2020_PRIMARIES = ((0.708, 0.292), (0.170, 0.797), (0.131, 0.046))
+HIGHLIGHT_NITS = 1000.0  # a highlight patch beside the P3_COLOUR one: five times reference white
+
+
+def heic_hdr(curve: str) -> bytes:
+    """A 10-bit BT.2020 HEIC graded as BT.2408 says ("pq" or "hlg"): the portrait's sRGB
+    colours at reference white (203 cd/m²), the P3_COLOUR patch among them, and a white
+    highlight patch at HIGHLIGHT_NITS. Brought back to standard range, the portrait and the
+    patch are what they were; the highlight is near white, not clipped from far above."""
+    v = np.asarray(_with_p3_patch(), dtype=np.float64) / 255.0
+    linear = np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)  # sRGB's curve
+    to_2020 = np.linalg.inv(rgb_to_xyz(BT2020_PRIMARIES, D65)) @ rgb_to_xyz(BT709_PRIMARIES, D65)
+    nits = (linear @ to_2020.T) * 203.0
+    nits[0:60, 80:140] = HIGHLIGHT_NITS
+    if curve == "pq":  # SMPTE ST 2084's inverse EOTF
+        m1, m2, c1, c2, c3 = 0.1593017578125, 78.84375, 0.8359375, 18.8515625, 18.6875
+        y = (np.clip(nits, 0, 10000) / 10000.0) ** m1
+        signal, transfer = ((c1 + c2 * y) / (1 + c3 * y)) ** m2, 16
+    else:  # BT.2100 HLG: the inverse OOTF (1000 cd/m² display, gamma 1.2), then the OETF
+        display_y = np.maximum(nits @ rgb_to_xyz(BT2020_PRIMARIES, D65)[1], 1e-9)
+        scene_y = (display_y / 1000.0) ** (1 / 1.2)
+        scene = np.clip(nits / (1000.0 * scene_y[..., None] ** 0.2), 0, 1)
+        a, b, c = 0.17883277, 0.28466892, 0.55991073
+        signal = np.where(scene <= 1 / 12, np.sqrt(3 * scene), a * np.log(np.maximum(12 * scene - b, 1e-9)) + c)
+        transfer = 18
+    samples = np.rint(np.clip(signal, 0, 1) * 65535).astype("<u2")
+    heif = pillow_heif.from_bytes(mode="RGB;16", size=SIZE, data=samples.tobytes())
+    out = io.BytesIO()
+    heif.save(out, quality=95, color_primaries=9, transfer_characteristics=transfer, matrix_coefficients=9)
+    return out.getvalue()
+
+
+def heic_hdr_pq() -> bytes:
+    return heic_hdr("pq")
+
+
+def heic_hdr_hlg() -> bytes:
+    return heic_hdr("hlg")
+
+
 ACCEPTED: dict[str, Callable[[], bytes]] = {
     "HEIC": heic_rotated,
     "AVIF": avif,
@@ -147,7 +189,10 @@ ACCEPTED: dict[str, Callable[[], bytes]] = {
     "HEIC, Display P3 by code points": heic_display_p3_nclx,
     "AVIF, Display P3 by code points": avif_display_p3_nclx,
     "JPEG, Adobe RGB by EXIF": jpeg_adobe_rgb_by_exif,
+    "HEIC, HDR PQ": heic_hdr_pq,
+    "HEIC, HDR HLG": heic_hdr_hlg,
 }
+HDR = ("HEIC, HDR PQ", "HEIC, HDR HLG")
 
 
 def _p3_with_srgb_curves() -> bytes:
@@ -166,7 +211,10 @@ WIDE_GAMUT: dict[str, Callable[[], bytes]] = {
 
 
 def patch_in_srgb(name: str) -> tuple[int, int, int]:
-    """P3_COLOUR of the file `name` (in WIDE_GAMUT) as LittleCMS converts it to sRGB."""
+    """P3_COLOUR of the file `name` (in WIDE_GAMUT or HDR) in sRGB: as LittleCMS converts it,
+    or for HDR the colour itself (graded at reference white, it comes back as it was)."""
+    if name in HDR:
+        return P3_COLOUR
     source = ImageCms.ImageCmsProfile(io.BytesIO(WIDE_GAMUT[name]()))
     patch = Image.new("RGB", (1, 1), P3_COLOUR)
     converted = ImageCms.profileToProfile(patch, source, ImageCms.createProfile("sRGB"), outputMode="RGB")

@@ -4,8 +4,9 @@ Two ways a photo says "wide gamut" without an ICC profile, both taken as sRGB un
 colours then look washed out, as with a dropped profile):
 - a HEIF/AVIF `nclx` box: H.273 code points (colour_box.py reads it for AVIF; pillow-heif
   reports it for HEIF). BT.2020, DCI-P3 and Display P3 are converted, when their transfer is
-  a standard-range one, read as the sRGB curve the way photo viewers show it. HDR transfers
-  (PQ, HLG) and other code points are left as they are: tone mapping is not a conversion.
+  a standard-range one, read as the sRGB curve the way photo viewers show it; with an HDR
+  transfer (PQ, HLG) they are brought to standard range first (hdr.py), BT.709 ones too.
+  Other code points are left as they are.
 - a camera's EXIF: Adobe RGB by DCF's option colour space (ColorSpace "uncalibrated" with the
   interoperability index "R03"; some cameras write ColorSpace 2 instead), no profile embedded.
 The primaries' chromaticities give the 3×3 matrix to sRGB (through CIE XYZ; a white other
@@ -15,12 +16,14 @@ than D65 is adapted with the Bradford transform, as ICC does).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
 import numpy as np
 from PIL import ExifTags, Image
+
+from . import hdr
 
 Chromaticity = tuple[float, float]
 D65: Chromaticity = (0.3127, 0.3290)
@@ -37,6 +40,7 @@ class RgbSpace:
     primaries: tuple[Chromaticity, Chromaticity, Chromaticity]  # red, green, blue (x, y)
     white: Chromaticity
     gamma: float | None = None  # a pure power curve; None: the sRGB curve
+    hdr: str | None = None  # "pq" or "hlg": BT.2100's curves instead of either
 
 
 # nclx colour primaries (ITU-T H.273, table 2) → the gamuts wider than sRGB that photos carry.
@@ -45,19 +49,27 @@ NCLX_WIDE_GAMUTS = {
     11: RgbSpace("DCI-P3", P3_PRIMARIES, DCI_WHITE),  # SMPTE RP 431-2
     12: RgbSpace("Display P3", P3_PRIMARIES, D65),  # SMPTE EG 432-1
 }
+BT709 = RgbSpace("BT.709", SRGB_PRIMARIES, D65)  # sRGB's gamut: only HDR needs converting
 # nclx transfers read as the sRGB curve: BT.709 and its 10/12-bit and BT.601 twins,
 # unspecified, and sRGB itself.
 STANDARD_RANGE_TRANSFERS = {1, 2, 6, 13, 14, 15}
+HDR_TRANSFERS = {16: "pq", 18: "hlg"}  # SMPTE ST 2084, ARIB STD-B67 (both in BT.2100)
 ADOBE_RGB = RgbSpace("Adobe RGB (1998)", ((0.64, 0.33), (0.21, 0.71), (0.15, 0.06)), D65, gamma=563 / 256)
 _EXIF_COLOR_SPACE, _UNCALIBRATED, _ADOBE_RGB_NONSTANDARD = 0xA001, 0xFFFF, 2
 _INTEROP_INDEX, _DCF_OPTION_FILE = 0x0001, "R03"
 
 
 def space_of_nclx(nclx: Mapping[str, Any]) -> RgbSpace | None:
-    """The wide gamut an `nclx` box names, or None (sRGB already, HDR, or unknown)."""
-    if nclx.get("transfer_characteristics") not in STANDARD_RANGE_TRANSFERS:
-        return None
-    return NCLX_WIDE_GAMUTS.get(nclx.get("color_primaries"))  # type: ignore[arg-type]
+    """The wide gamut or HDR an `nclx` box names, or None (sRGB already, or unknown)."""
+    primaries, transfer = nclx.get("color_primaries"), nclx.get("transfer_characteristics")
+    gamut = NCLX_WIDE_GAMUTS.get(primaries) if isinstance(primaries, int) else None
+    if transfer in STANDARD_RANGE_TRANSFERS:
+        return gamut
+    if transfer in HDR_TRANSFERS:
+        gamut = gamut or (BT709 if primaries in (1, 2) else None)
+        curve = HDR_TRANSFERS[transfer]
+        return replace(gamut, name=f"{gamut.name} {curve.upper()}", hdr=curve) if gamut else None
+    return None
 
 
 def space_of_exif(exif: Image.Exif) -> RgbSpace | None:
@@ -89,9 +101,14 @@ def to_srgb(img: Image.Image, space: RgbSpace) -> Image.Image | None:
     matrix = to_srgb_matrix(space).astype(np.float32)
     pixels = np.asarray(img)
     out = np.empty_like(pixels)
-    decode, encode = _decode_table(space.gamma), _srgb_encode_table()
+    decode, encode = _decode_table(space), _srgb_encode_table()
     for top in range(0, pixels.shape[0], _ROWS_AT_ONCE):
-        linear = decode[pixels[top : top + _ROWS_AT_ONCE]] @ matrix.T
+        linear = decode[pixels[top : top + _ROWS_AT_ONCE]]
+        if space.hdr == "hlg":  # (scene light: the display's depends on each pixel's luminance)
+            linear = hdr.hlg_display_light(linear, _rgb_to_xyz(space.primaries, space.white)[1])
+        linear = linear @ matrix.T
+        if space.hdr:
+            hdr.roll_off(linear)
         np.clip(linear, 0.0, 1.0, out=linear)  # out of sRGB's gamut: the nearest it has
         linear *= len(encode) - 1
         linear += 0.5  # (rounds, as the cast truncates)
@@ -123,8 +140,15 @@ def _bradford(source_white: np.ndarray, target_white: np.ndarray) -> np.ndarray:
     return np.asarray(np.linalg.inv(BRADFORD) @ np.diag(cones) @ BRADFORD)
 
 
+def _decode_table(space: RgbSpace) -> np.ndarray:
+    """8-bit value → linear light: BT.2100's (HLG: scene light), a power curve, or sRGB's."""
+    if space.hdr:
+        return hdr.pq_table() if space.hdr == "pq" else hdr.hlg_scene_table()
+    return _power_or_srgb_table(space.gamma)
+
+
 @cache
-def _decode_table(gamma: float | None) -> np.ndarray:
+def _power_or_srgb_table(gamma: float | None) -> np.ndarray:
     """8-bit value → linear light: a power curve, or sRGB's (IEC 61966-2-1)."""
     v = np.arange(256) / 255.0
     if gamma is not None:

@@ -100,6 +100,9 @@ def open_still(data: bytes) -> Still:
         nclx = primary_nclx(data)
         if nclx is not None:
             img.info["nclx_profile"] = nclx
+    named = colour_spaces.named_space(img) if "nclx_profile" in img.info else None
+    if named is not None and named.hdr:  # the photo will look different from its HDR self: say why
+        still.notes.append(f"its HDR brightness ({named.hdr.upper()}) was mapped to standard range")
     frames = int(getattr(img, "n_frames", 1) or 1)
     if frames > 1:
         if fmt == "HEIF":  # several images: Pillow sits on the primary one already

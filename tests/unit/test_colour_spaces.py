@@ -55,16 +55,23 @@ def test_each_wide_gamut_converts_as_littlecms_does_with_its_profile(space: colo
 
 @pytest.mark.parametrize(
     "label",
-    [_label(1), _label(2), _label(12, transfer=16), _label(9, transfer=18), _label(22), {"color_primaries": 12}],
-    ids=["BT.709", "unspecified", "P3 with PQ", "BT.2020 with HLG", "EBU 3213", "no transfer"],
+    [_label(1), _label(2), _label(22), _label(22, transfer=16), _label(12, transfer=17), {"color_primaries": 12}],
+    ids=["BT.709", "unspecified", "EBU 3213", "EBU 3213 with PQ", "P3 with ST 428", "no transfer"],
 )
-def test_srgb_gamuts_hdr_and_unknown_code_points_name_no_space(label: dict[str, int]) -> None:
+def test_srgb_gamuts_and_unknown_code_points_name_no_space(label: dict[str, int]) -> None:
     assert space_of_nclx(label) is None
 
 
-def test_nclx_code_points_name_their_gamut() -> None:
+def test_nclx_code_points_name_their_gamut_and_hdr() -> None:
     assert space_of_nclx(_label(12)) == colour_spaces.NCLX_WIDE_GAMUTS[12]
     assert space_of_nclx(_label(9, transfer=1)) == colour_spaces.NCLX_WIDE_GAMUTS[9]
+    named = {(p, t): space_of_nclx(_label(p, transfer=t)) for p, t in [(9, 16), (12, 16), (1, 18), (2, 16)]}
+    assert {key: (space.name, space.hdr) for key, space in named.items() if space} == {
+        (9, 16): ("BT.2020 PQ", "pq"),
+        (12, 16): ("Display P3 PQ", "pq"),
+        (1, 18): ("BT.709 HLG", "hlg"),  # sRGB's gamut, but HDR light still needs mapping
+        (2, 16): ("BT.709 PQ", "pq"),
+    }
 
 
 def test_only_rgb_images_are_converted() -> None:
@@ -130,10 +137,10 @@ def test_damaged_files_give_no_answer_rather_than_an_error() -> None:
         assert answer is None or set(answer) == set(_label(12))
 
 
-def test_photos_that_name_a_wide_gamut_are_checked_in_srgb() -> None:
+def test_photos_that_name_a_wide_gamut_or_hdr_are_checked_in_srgb() -> None:
     from bot.photo.decode import decode
 
-    for name in [name for name in pf.WIDE_GAMUT if "JPEG, Display P3" not in name]:
+    for name in [name for name in [*pf.WIDE_GAMUT, *pf.HDR] if "JPEG, Display P3" not in name]:
         working = decode(pf.ACCEPTED[name]()).working
         expected = pf.patch_in_srgb(name)
         r, g, b = working.getpixel((15, 15))  # type: ignore[misc]

@@ -37,6 +37,10 @@ def test_the_checklist_says_what_was_converted() -> None:
     assert "primary image" in notes["HEIC, several images"][0]
     assert "first page" in notes["TIFF, two pages"][0]
     assert notes["JPEG, Display P3"] == []  # a JPEG stays a JPEG (its colours are still converted)
+    assert notes["HEIC, HDR PQ"] == [
+        "Converted from HEIC to JPEG; its HDR brightness (PQ) was mapped to standard range."
+    ]
+    assert "(HLG) was mapped" in notes["HEIC, HDR HLG"][0]
     heic = check_photo(pf.heic_rotated())
     converted = next(f for f in heic.findings if f.code == "converted")
     assert converted.severity is Severity.INFO and "format" in heic.passed_checks
@@ -56,14 +60,19 @@ def test_the_primary_image_of_a_heic_is_the_one_used() -> None:
         assert _distance(used, pf.portrait()) < _distance(used, mirrored) / 3
 
 
-@pytest.mark.parametrize("name", list(pf.WIDE_GAMUT))
-def test_wide_gamut_colours_are_converted_not_dropped(name: str) -> None:
-    with Image.open(io.BytesIO(normalize_for_rehost(pf.ACCEPTED[name]()))) as img:
+@pytest.mark.parametrize("name", [*pf.WIDE_GAMUT, *pf.HDR])
+def test_wide_gamut_and_hdr_colours_are_converted_not_dropped(name: str) -> None:
+    data = pf.ACCEPTED[name]()
+    with Image.open(io.BytesIO(normalize_for_rehost(data))) as img:
         r, g, b = img.getpixel((20, 20))
+        highlight = img.getpixel((100, 20))
     expected = pf.patch_in_srgb(name)
     assert max(abs(r - expected[0]), abs(g - expected[1]), abs(b - expected[2])) <= 6, (name, (r, g, b), expected)
-    taken_as_srgb = pf.P3_COLOUR  # what a dropped profile or an unread name would have kept
-    assert max(abs(r - taken_as_srgb[0]), abs(b - taken_as_srgb[2])) > 15, (name, (r, g, b))
+    with Image.open(io.BytesIO(data)) as raw:  # the pixels as decoded: what taking them as sRGB would keep
+        kept = raw.convert("RGB").getpixel((20, 20))
+    assert max(abs(r - kept[0]), abs(g - kept[1]), abs(b - kept[2])) > 15, (name, (r, g, b), kept)  # type: ignore[index]
+    if name in pf.HDR:  # five times reference white: near white, and brighter than the portrait's whites
+        assert min(highlight) >= 250, highlight  # type: ignore[arg-type]
 
 
 def test_animations_are_refused_with_advice() -> None:
