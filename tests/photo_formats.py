@@ -140,11 +140,12 @@ BT2020_PRIMARIES = ((0.708, 0.292), (0.170, 0.797), (0.131, 0.046))
 HIGHLIGHT_NITS = 1000.0  # a highlight patch beside the P3_COLOUR one: five times reference white
 
 
-def heic_hdr(curve: str) -> bytes:
-    """A 10-bit BT.2020 HEIC graded as BT.2408 says ("pq" or "hlg"): the portrait's sRGB
-    colours at reference white (203 cd/m²), the P3_COLOUR patch among them, and a white
-    highlight patch at HIGHLIGHT_NITS. Brought back to standard range, the portrait and the
-    patch are what they were; the highlight is near white, not clipped from far above."""
+def _hdr_signal(curve: str) -> tuple[np.ndarray, int]:
+    """The portrait graded as BT.2408 says, as a BT.2020 HDR signal (0..1) for `curve` ("pq"
+    or "hlg"), and the nclx transfer code point that names it: the portrait's sRGB colours at
+    reference white (203 cd/m²), the P3_COLOUR patch among them, and a white highlight patch
+    at HIGHLIGHT_NITS. Brought back to standard range, the portrait and the patch are what
+    they were; the highlight is near white, not clipped from far above."""
     v = np.asarray(_with_p3_patch(), dtype=np.float64) / 255.0
     linear = np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)  # sRGB's curve
     to_2020 = np.linalg.inv(rgb_to_xyz(BT2020_PRIMARIES, D65)) @ rgb_to_xyz(BT709_PRIMARIES, D65)
@@ -153,19 +154,35 @@ def heic_hdr(curve: str) -> bytes:
     if curve == "pq":  # SMPTE ST 2084's inverse EOTF
         m1, m2, c1, c2, c3 = 0.1593017578125, 78.84375, 0.8359375, 18.8515625, 18.6875
         y = (np.clip(nits, 0, 10000) / 10000.0) ** m1
-        signal, transfer = ((c1 + c2 * y) / (1 + c3 * y)) ** m2, 16
-    else:  # BT.2100 HLG: the inverse OOTF (1000 cd/m² display, gamma 1.2), then the OETF
-        display_y = np.maximum(nits @ rgb_to_xyz(BT2020_PRIMARIES, D65)[1], 1e-9)
-        scene_y = (display_y / 1000.0) ** (1 / 1.2)
-        scene = np.clip(nits / (1000.0 * scene_y[..., None] ** 0.2), 0, 1)
-        a, b, c = 0.17883277, 0.28466892, 0.55991073
-        signal = np.where(scene <= 1 / 12, np.sqrt(3 * scene), a * np.log(np.maximum(12 * scene - b, 1e-9)) + c)
-        transfer = 18
+        return ((c1 + c2 * y) / (1 + c3 * y)) ** m2, 16
+    # BT.2100 HLG: the inverse OOTF (1000 cd/m² display, gamma 1.2), then the OETF
+    display_y = np.maximum(nits @ rgb_to_xyz(BT2020_PRIMARIES, D65)[1], 1e-9)
+    scene_y = (display_y / 1000.0) ** (1 / 1.2)
+    scene = np.clip(nits / (1000.0 * scene_y[..., None] ** 0.2), 0, 1)
+    a, b, c = 0.17883277, 0.28466892, 0.55991073
+    return np.where(scene <= 1 / 12, np.sqrt(3 * scene), a * np.log(np.maximum(12 * scene - b, 1e-9)) + c), 18
+
+
+def heic_hdr(curve: str) -> bytes:
+    """A 10-bit BT.2020 HDR HEIC of the graded portrait (_hdr_signal)."""
+    signal, transfer = _hdr_signal(curve)
     samples = np.rint(np.clip(signal, 0, 1) * 65535).astype("<u2")
     heif = pillow_heif.from_bytes(mode="RGB;16", size=SIZE, data=samples.tobytes())
     out = io.BytesIO()
     heif.save(out, quality=95, color_primaries=9, transfer_characteristics=transfer, matrix_coefficients=9)
     return out.getvalue()
+
+
+def avif_hdr_pq() -> bytes:
+    """An 8-bit BT.2020 PQ AVIF of the graded portrait. Pillow's AVIF writer labels every file
+    sRGB, so its `nclx` box is rewritten to primaries 9 (BT.2020) and transfer 16 (PQ)."""
+    signal, transfer = _hdr_signal("pq")
+    img = Image.fromarray(np.rint(np.clip(signal, 0, 1) * 255).astype(np.uint8))
+    data = bytearray(_save(img, "AVIF", quality=95))
+    at = data.index(b"colrnclx") + 8
+    assert data[at : at + 4] == b"\x00\x01\x00\x0d", "Pillow's AVIF writer no longer labels files sRGB"
+    data[at : at + 4] = (9).to_bytes(2, "big") + transfer.to_bytes(2, "big")
+    return bytes(data)
 
 
 def heic_hdr_pq() -> bytes:
@@ -191,8 +208,9 @@ ACCEPTED: dict[str, Callable[[], bytes]] = {
     "JPEG, Adobe RGB by EXIF": jpeg_adobe_rgb_by_exif,
     "HEIC, HDR PQ": heic_hdr_pq,
     "HEIC, HDR HLG": heic_hdr_hlg,
+    "AVIF, HDR PQ": avif_hdr_pq,
 }
-HDR = ("HEIC, HDR PQ", "HEIC, HDR HLG")
+HDR = ("HEIC, HDR PQ", "HEIC, HDR HLG", "AVIF, HDR PQ")
 
 
 def _p3_with_srgb_curves() -> bytes:
