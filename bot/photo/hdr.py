@@ -54,10 +54,13 @@ def hlg_display_light(scene: np.ndarray, luminance: np.ndarray) -> np.ndarray:
 def roll_off(rgb: np.ndarray) -> None:
     """Bring light above KNEE (relative to reference white) under 1.0, in place: the curve
     meets the identity at the knee with the same slope and nears 1.0 as light grows."""
-    peak = rgb.max(axis=-1)
-    over = peak > KNEE
-    if not over.any():
-        return
-    p = peak[over]
-    t = (p - KNEE) / (1 - KNEE)
-    rgb[over] *= ((KNEE + (1 - KNEE) * t / (1 + t)) / p)[:, None]
+    peak = np.maximum(np.maximum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
+    np.maximum(peak, KNEE, out=peak)  # at or under the knee: scaled by exactly 1 below
+    t = peak - KNEE
+    t /= 1 - KNEE
+    # The rolled-off peak over the peak: KNEE + (1 − KNEE)·t/(1 + t), divided by peak.
+    scale = t / (1 + t)
+    scale *= 1 - KNEE
+    scale += KNEE
+    scale /= peak
+    rgb *= scale[..., None]
