@@ -1,7 +1,7 @@
 """Convert a photo whose colour space is named rather than profiled to sRGB.
 
-Two ways a photo says "wide gamut" without an ICC profile, both taken as sRGB until now (its
-colours then look washed out, as with a dropped profile):
+Two ways a photo names a wide gamut or HDR without an ICC profile; taken as sRGB, a wide
+gamut looks washed out (as with a dropped profile) and HDR dim and flat:
 - a HEIF/AVIF `nclx` box: H.273 code points (colour_box.py reads it for AVIF; pillow-heif
   reports it for HEIF). BT.2020, DCI-P3 and Display P3 are converted, when their transfer is
   a standard-range one, read as the sRGB curve the way photo viewers show it; with an HDR
@@ -85,7 +85,7 @@ def space_of_exif(exif: Image.Exif) -> RgbSpace | None:
 
 
 def named_space(img: Image.Image) -> RgbSpace | None:
-    """The wide gamut a photo without an ICC profile names in its `nclx` box or its EXIF."""
+    """The wide gamut or HDR a photo without an ICC profile names in its `nclx` box or EXIF."""
     if img.info.get("icc_profile"):
         return None  # a profile, when there is one, is the fuller description
     nclx = img.info.get("nclx_profile")
