@@ -8,12 +8,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.photo import PhotoReport, Severity, check_photo
-from tests import photo_samples
+from tests import photo_formats, photo_samples
 from tests.photo_samples import astronaut, encode
 
 KNOWN_CODES = {
     "unreadable",
     "format",
+    "converted",
     "resolution",
     "no_face",
     "multiple_people",
@@ -62,6 +63,32 @@ def test_mutated_real_photos(which: int, edits: list[tuple[float, int]], cut: fl
     data = bytearray(seeds()[which])
     for where, value in edits:
         data[int(where * (len(data) - 1))] = value
+    if cut is not None:
+        data = data[: int(cut * len(data))]
+    assert_sound(check_photo(bytes(data)))
+
+
+@lru_cache(maxsize=1)
+def labelled_seeds() -> tuple[bytes, bytes]:
+    """Files whose colours are named by an `nclx` box: read by our own box reader (the AVIF)
+    and mapped from HDR (the HEIC)."""
+    return photo_formats.avif_display_p3_nclx(), photo_formats.heic_hdr_pq()
+
+
+@FUZZ
+@given(
+    which=st.integers(0, 1),
+    edits=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), min_size=1, max_size=40),
+    in_header=st.booleans(),
+    cut=st.one_of(st.none(), st.floats(0, 1)),
+)
+def test_mutated_heif_and_avif_with_colour_boxes(
+    which: int, edits: list[tuple[float, int]], in_header: bool, cut: float | None
+) -> None:
+    data = bytearray(labelled_seeds()[which])
+    span = min(len(data), 1024) if in_header else len(data)  # the boxes sit in the first few hundred bytes
+    for where, value in edits:
+        data[int(where * (span - 1))] = value
     if cut is not None:
         data = data[: int(cut * len(data))]
     assert_sound(check_photo(bytes(data)))
