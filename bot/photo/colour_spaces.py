@@ -84,6 +84,11 @@ def space_of_exif(exif: Image.Exif) -> RgbSpace | None:
     return ADOBE_RGB if isinstance(index, str) and index.strip("\0 ") == _DCF_OPTION_FILE else None
 
 
+def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
+    """sRGB values (0..1) in linear light (IEC 61966-2-1); the face checks' colour maths too."""
+    return np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+
+
 def named_space(img: Image.Image) -> RgbSpace | None:
     """The wide gamut or HDR a photo without an ICC profile names in its `nclx` box or EXIF."""
     if img.info.get("icc_profile"):
@@ -102,10 +107,12 @@ def to_srgb(img: Image.Image, space: RgbSpace) -> Image.Image | None:
     pixels = np.asarray(img)
     out = np.empty_like(pixels)
     decode, encode = _decode_table(space), _srgb_encode_table()
+    # HLG decodes to scene light: the display's depends on each pixel's luminance (Y weights).
+    luminance = _rgb_to_xyz(space.primaries, space.white)[1].astype(np.float32) if space.hdr == "hlg" else None
     for top in range(0, pixels.shape[0], _ROWS_AT_ONCE):
         linear = decode[pixels[top : top + _ROWS_AT_ONCE]]
-        if space.hdr == "hlg":  # (scene light: the display's depends on each pixel's luminance)
-            linear = hdr.hlg_display_light(linear, _rgb_to_xyz(space.primaries, space.white)[1])
+        if luminance is not None:
+            linear = hdr.hlg_display_light(linear, luminance)
         linear = linear @ matrix.T
         if space.hdr:
             hdr.roll_off(linear)
@@ -131,7 +138,7 @@ def _xyz(white: Chromaticity) -> np.ndarray:
 
 
 def _rgb_to_xyz(primaries: tuple[Chromaticity, ...], white: Chromaticity) -> np.ndarray:
-    columns = np.array([[x / y, 1.0, (1.0 - x - y) / y] for x, y in primaries]).T
+    columns = np.array([_xyz(primary) for primary in primaries]).T
     return np.asarray(columns * np.linalg.solve(columns, _xyz(white)))  # white (1,1,1) → white
 
 
@@ -149,11 +156,9 @@ def _decode_table(space: RgbSpace) -> np.ndarray:
 
 @cache
 def _power_or_srgb_table(gamma: float | None) -> np.ndarray:
-    """8-bit value → linear light: a power curve, or sRGB's (IEC 61966-2-1)."""
+    """8-bit value → linear light: a power curve, or sRGB's."""
     v = np.arange(256) / 255.0
-    if gamma is not None:
-        return (v**gamma).astype(np.float32)
-    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    return (srgb_to_linear(v) if gamma is None else v**gamma).astype(np.float32)
 
 
 @cache

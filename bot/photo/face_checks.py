@@ -17,6 +17,7 @@ from PIL import Image
 from . import face_regions as fr
 from . import thresholds as t
 from .analysis import Analysis
+from .colour_spaces import srgb_to_linear
 from .diagnosis import diagnose, no_face, tiny_face
 from .findings import Finding, Severity
 
@@ -324,14 +325,8 @@ _SRGB_TO_XYZ = np.array(
     [[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]], dtype=np.float32
 )
 _D65 = np.array([0.95047, 1.0, 1.08883], dtype=np.float32)
-
-
-def _srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
-    return np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
-
-
-# The same for each 8-bit value, looked up: the power per pixel was most of a region's cost.
-_LINEAR = _srgb_to_linear(np.arange(256, dtype=np.float32) / np.float32(255.0))
+# Each 8-bit value in linear light, looked up: the power per pixel was most of a region's cost.
+_LINEAR = srgb_to_linear(np.arange(256, dtype=np.float32) / np.float32(255.0))
 
 
 def lab_median(pixels: np.ndarray) -> tuple[float, float, float]:
@@ -339,7 +334,7 @@ def lab_median(pixels: np.ndarray) -> tuple[float, float, float]:
     if len(pixels) == 0:
         return 0.0, 0.0, 0.0
     rgb = pixels.reshape(-1, 3)
-    linear = _LINEAR[rgb] if rgb.dtype == np.uint8 else _srgb_to_linear(rgb.astype(np.float32) / 255.0)
+    linear = _LINEAR[rgb] if rgb.dtype == np.uint8 else srgb_to_linear(rgb.astype(np.float32) / 255.0)
     xyz = (linear @ _SRGB_TO_XYZ.T) / _D65
     f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
     lightness = float(np.median(116 * f[:, 1] - 16))

@@ -44,8 +44,9 @@ def hlg_scene_table() -> np.ndarray:
 
 def hlg_display_light(scene: np.ndarray, luminance: np.ndarray) -> np.ndarray:
     """Scene light (…, 3) → display light relative to reference white, by BT.2100's OOTF:
-    each pixel scaled by its scene luminance (weights `luminance`) to the power gamma − 1."""
-    ys = np.maximum(scene @ luminance.astype(np.float32), 0.0)
+    each pixel scaled by its scene luminance (float32 weights `luminance`) to the power
+    gamma − 1."""
+    ys = np.maximum(scene @ luminance, 0.0)
     scale = (HLG_DISPLAY_PEAK_NITS / REFERENCE_WHITE_NITS) * ys ** np.float32(HLG_SYSTEM_GAMMA - 1)
     scene *= scale[..., None]
     return scene

@@ -128,7 +128,7 @@ def upright_srgb(img: Image.Image) -> Image.Image:
         if converted is not None:
             return converted
     rgb = to_rgb(img)
-    if named is not None:  # no profile, but a wide gamut named by code points or EXIF
+    if named is not None:  # no profile, but a wide gamut or HDR named by code points or EXIF
         converted = colour_spaces.to_srgb(rgb, named)
         if converted is not None:
             return converted
