@@ -23,12 +23,13 @@ BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.03
 
 
 def rgb_to_xyz(primaries: tuple[tuple[float, float], ...], white: np.ndarray) -> np.ndarray:
-    xyz = np.array([[x / y, 1.0, (1 - x - y) / y] for x, y in primaries]).T  # columns: primaries
+    xyz = np.array([xy_to_xyz(x, y) for x, y in primaries]).T  # columns: primaries
     scale = np.linalg.solve(xyz, white)
     return np.asarray(xyz * scale)
 
 
-def white_xyz(x: float, y: float) -> np.ndarray:
+def xy_to_xyz(x: float, y: float) -> np.ndarray:
+    """A chromaticity as XYZ with Y = 1."""
     return np.array([x / y, 1.0, (1 - x - y) / y])
 
 

@@ -14,7 +14,7 @@ import pillow_heif
 from PIL import ExifTags, Image, ImageCms
 
 from bot.photo import still  # noqa: F401  (registers pillow-heif's HEIF opener)
-from tests.icc import D65, P3_PRIMARIES, adobe_rgb_profile, display_p3_profile, rgb_profile, rgb_to_xyz, white_xyz
+from tests.icc import D65, P3_PRIMARIES, adobe_rgb_profile, display_p3_profile, rgb_profile, rgb_to_xyz, xy_to_xyz
 from tests.photo_samples import astronaut
 
 SIZE = (700, 560)  # wide: a wrong or missing rotation shows in the dimensions
@@ -214,7 +214,7 @@ HDR = ("HEIC, HDR PQ", "HEIC, HDR HLG", "AVIF, HDR PQ")
 
 
 def _p3_with_srgb_curves() -> bytes:
-    return rgb_profile(P3_PRIMARIES, white_xyz(0.3127, 0.3290), name="Display P3")
+    return rgb_profile(P3_PRIMARIES, xy_to_xyz(0.3127, 0.3290), name="Display P3")
 
 
 # The wide-gamut files, and the profile LittleCMS converts their patch with for reference:

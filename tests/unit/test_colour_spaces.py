@@ -43,7 +43,7 @@ def _colourful() -> Image.Image:
 )
 def test_each_wide_gamut_converts_as_littlecms_does_with_its_profile(space: colour_spaces.RgbSpace) -> None:
     curve = None if space.gamma is None else icc.gamma_curve_tag(space.gamma)  # (u8.8: 563/256 exactly)
-    source = icc.rgb_profile(space.primaries, icc.white_xyz(*space.white), curve, space.name)
+    source = icc.rgb_profile(space.primaries, icc.xy_to_xyz(*space.white), curve, space.name)
     img = _colourful()
     reference = ImageCms.profileToProfile(img, ImageCms.ImageCmsProfile(io.BytesIO(source)), SRGB, outputMode="RGB")
     converted = colour_spaces.to_srgb(img, space)
