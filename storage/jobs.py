@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -231,17 +231,26 @@ class JobStore:
             )
             return int(cur.rowcount)
 
-    def complete(self, job: Job, worker_id: str) -> bool:
-        """Mark done; False when the job is no longer this worker's (its lease lapsed)."""
-        return self._finish(job, worker_id, "done", None)
+    def complete(self, job: Job, worker_id: str, kept_args: Mapping[str, Any] | None = None) -> bool:
+        """Mark done; False when the job is no longer this worker's (its lease lapsed).
+        `kept_args`, in this method and the others that end a job: what the row keeps of its
+        arguments from now on (None: all of them)."""
+        return self._finish(job, worker_id, "done", None, kept_args)
 
-    def fail(self, job: Job, worker_id: str, error: str, retry_in: float | None = None) -> str:
+    def fail(
+        self,
+        job: Job,
+        worker_id: str,
+        error: str,
+        retry_in: float | None = None,
+        kept_args: Mapping[str, Any] | None = None,
+    ) -> str:
         """Record a failed attempt: back to `available` after a backoff, or `failed` after the
         last attempt; "lost" (nothing written) when the job is no longer this worker's: its
         lease lapsed and another took it. `retry_in` overrides the backoff (a job that asked
-        to run later)."""
+        to run later). A job that will run again keeps all its arguments."""
         if retry_in is None and job.attempt >= job.max_attempts:
-            return "failed" if self._finish(job, worker_id, "failed", error) else "lost"
+            return "failed" if self._finish(job, worker_id, "failed", error, kept_args) else "lost"
         delay = backoff_seconds(job.attempt) if retry_in is None else retry_in
         with self.db.write() as tx:
             cur = tx.execute(
@@ -262,9 +271,9 @@ class JobStore:
             tx.info[ENQUEUED] = True
         return "retry"
 
-    def abandon(self, job: Job, worker_id: str, reason: str) -> bool:
+    def abandon(self, job: Job, worker_id: str, reason: str, kept_args: Mapping[str, Any] | None = None) -> bool:
         """End a job as `failed` without running it (unknown kind, attempts used up)."""
-        return self._finish(job, worker_id, "failed", reason)
+        return self._finish(job, worker_id, "failed", reason, kept_args)
 
     def release(self, worker_id: str) -> int:
         """Give back every job this worker holds (a graceful stop): others take them now."""
@@ -278,21 +287,27 @@ class JobStore:
                 tx.execute("SELECT pg_notify(:c, 'any')", {"c": NOTIFY_CHANNEL})
             return int(cur.rowcount)
 
-    def _finish(self, job: Job, worker_id: str, state: str, error: str | None) -> bool:
+    def _finish(
+        self, job: Job, worker_id: str, state: str, error: str | None, kept_args: Mapping[str, Any] | None
+    ) -> bool:
+        args = None if kept_args is None else json.dumps(dict(kept_args))
         with self.db.write() as tx:
             cur = tx.execute(
                 "UPDATE jobs SET state = :state, finished_at = :now, updated_at = :now, locked_by = NULL, "
-                "locked_until = NULL, last_error = COALESCE(:error, last_error) "
+                "locked_until = NULL, last_error = COALESCE(:error, last_error), "
+                "args_json = COALESCE(:args, args_json) "
                 "WHERE id = :id AND locked_by = :me AND state = 'running'",
-                {"state": state, "now": utc_now(), "error": error, "id": job.id, "me": worker_id},
+                {"state": state, "now": utc_now(), "error": error, "args": args, "id": job.id, "me": worker_id},
             )
             return bool(cur.rowcount == 1)
 
     def cancel_waiting(self, *, team_id: str) -> int:
-        """Cancel every job of a workspace that has not started (an uninstall)."""
+        """Cancel every job of a workspace that has not started (an uninstall). Their
+        arguments (the workspace's requests, messages, ids) are dropped with them: the
+        workspace asked to be forgotten, and the rows stay only as a count in the history."""
         with self.db.write() as tx:
             cur = tx.execute(
-                "UPDATE jobs SET state = 'cancelled', updated_at = :now, finished_at = :now "
+                "UPDATE jobs SET state = 'cancelled', updated_at = :now, finished_at = :now, args_json = '{}' "
                 "WHERE state = 'available' AND team_id = :team",
                 {"now": utc_now(), "team": team_id},
             )

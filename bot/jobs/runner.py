@@ -69,13 +69,17 @@ class JobRunner:
         poll_seconds: float,
         gauge: RequestGauge | None = None,
         given_up: Mapping[str, GiveUp] | None = None,
+        private_args: Mapping[str, frozenset[str]] | None = None,
     ):
+        """`private_args`: for a kind, the arguments its row drops once the job has ended
+        (run, given up or dropped): what it needed only to run, such as a stored Slack request."""
         self.id = f"{role}-{uuid.uuid4().hex[:10]}"
         self.store = JobStore(db)
         self.leases = Leases(db)
         self._db = db
         self._kinds = kinds
         self._given_up = given_up or {}
+        self._private = private_args or {}
         self._context = context
         self._lanes = lanes
         self._role = role
@@ -142,9 +146,10 @@ class JobRunner:
         if self._gauge is not None:
             self._gauge.wait_quiet(ACK_PRIORITY_MAX_WAIT)  # acks first (one process runs all)
         perform = self._kinds.get(job.kind)
+        kept = self._kept_args(job)
         if perform is None or job.attempt > job.max_attempts:
             reason = "unknown job kind" if perform is None else "no attempts left (its workers kept dying)"
-            dropped = self._recorded(job, "dropped", lambda: self.store.abandon(job, self.id, reason))
+            dropped = self._recorded(job, "dropped", lambda: self.store.abandon(job, self.id, reason, kept))
             log.error("event=job_dropped job=%d kind=%s reason=%s", job.id, job.kind, reason)
             if dropped and perform is not None:
                 self._give_up(job, "workers_died")
@@ -160,14 +165,14 @@ class JobRunner:
             log.info("event=job_deferred job=%d kind=%s seconds=%.1f", job.id, job.kind, seconds)
         except Exception as exc:  # a worker must survive any one job
             error = f"{type(exc).__name__}: {exc}"
-            outcome = self._recorded(job, "failed", lambda: self.store.fail(job, self.id, error))
+            outcome = self._recorded(job, "failed", lambda: self.store.fail(job, self.id, error, kept_args=kept))
             log.exception(
                 "event=job_failed job=%d kind=%s attempt=%d outcome=%s", job.id, job.kind, job.attempt, outcome
             )
             if outcome == "failed":
                 self._give_up(job, "kept_failing")
         else:
-            if self._recorded(job, "done", lambda: self.store.complete(job, self.id)) is False:
+            if self._recorded(job, "done", lambda: self.store.complete(job, self.id, kept)) is False:
                 log.warning("event=job_lease_lost job=%d kind=%s", job.id, job.kind)
             log.info(
                 "event=job_done job=%d kind=%s attempt=%d ms=%.0f",
@@ -179,6 +184,14 @@ class JobRunner:
         finally:
             with self._busy_lock:
                 self._busy -= 1
+
+    def _kept_args(self, job: Job) -> dict[str, Any] | None:
+        """What the row keeps of the job's arguments once it ends (None: all of them). The
+        last word (`give_up`) still reads them all from `job`, which is not changed."""
+        private = self._private.get(job.kind)
+        if not private or private.isdisjoint(job.args):
+            return None
+        return {name: value for name, value in job.args.items() if name not in private}
 
     def _recorded(self, job: Job, outcome: str, record: Callable[[], T]) -> T | None:
         """Record a job's outcome, again and again while the database is away: until it is

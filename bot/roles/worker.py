@@ -15,7 +15,7 @@ from functools import partial
 from storage.leases import Leases
 from storage.notify import JobListener
 
-from ..jobs import GIVE_UP, KINDS, JobRunner
+from ..jobs import GIVE_UP, KINDS, PRIVATE_ARGS, JobRunner
 from ..jobs.kinds import slack_request
 from ..jobs.schedule import Scheduler
 from ..poller import maintenance, poll_training, refresh_voice_catalogs
@@ -47,6 +47,7 @@ class WorkerRole:
             poll_seconds=settings.job_poll_seconds,
             gauge=gauge,
             given_up=GIVE_UP,
+            private_args=PRIVATE_ARGS,
         )
         s.process_id = self.runner.id
         self.scheduler = Scheduler(

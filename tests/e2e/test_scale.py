@@ -9,6 +9,7 @@ Runs on PostgreSQL and on SQLite (all processes on this machine).
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -281,6 +282,8 @@ def test_a_web_role_without_workers_says_so_and_its_command_is_answered_when_one
     assert healthy.status_code == 200 and healthy.json()["workers"] == 1
     assert healthy.json()["backlogged"] is False and healthy.json()["backlog_alert_seconds"] == 300
     assert "not running" not in web.send_command("help").json()["text"]  # an empty ack again; the reply posted
+    # Ended, the stored requests keep no copy of what Slack sent (text, ids, response_url).
+    assert_stored_requests_forgotten(cluster, count=3)
     # Killed (no goodbye): once its heartbeat is older than the window, the web role says so.
     worker.kill()
     wait_for(lambda: web.http.get("/healthz/workers").status_code == 503, timeout=20)
@@ -345,6 +348,26 @@ def test_a_command_whose_worker_died_running_it_is_answered_with_try_again(
     assert "no photos or replicas yet" in web.send_command("status").json()["text"]  # the next one runs
     time.sleep(0.5)
     assert fake_slack.replies_to("doomed") == [reply]  # told once; the command was not run twice
+    assert_stored_requests_forgotten(cluster, count=2, states={"failed", "done"})  # given up, too
+
+
+def assert_stored_requests_forgotten(cluster: Cluster, count: int, states: set[str] | None = None) -> None:
+    """Every stored Slack request has ended and its row dropped the request's body and
+    `response_url`, keeping the content type."""
+    rows = wait_for(
+        lambda: (
+            found
+            if len(found := cluster.query("SELECT state, args_json FROM jobs WHERE kind = 'slack_request'")) == count
+            and all(state in ("done", "failed") for state, _ in found)
+            else None
+        ),
+        timeout=15,
+    )
+    assert {state for state, _ in rows} == (states or {"done"}), rows
+    for _, args in rows:
+        kept = json.loads(str(args))
+        assert "body" not in kept and "response_url" not in kept, kept
+        assert kept["content_type"] in ("application/json", "application/x-www-form-urlencoded"), kept
 
 
 def test_a_photo_upload_whose_event_kills_its_workers_is_answered_with_upload_again(

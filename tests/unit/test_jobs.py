@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.jobs import GIVE_UP, JobRunner
+from bot.jobs import GIVE_UP, KINDS, PRIVATE_ARGS, JobRunner
 from storage import Database, Repository
 from storage.engine import Wakeup
 from storage.jobs import MAX_ROWS_PER_INSERT, Job, JobSpec, JobStore, insert_job
@@ -215,6 +215,91 @@ def test_a_job_given_up_for_good_gets_its_kinds_last_word_once(database_url: str
     assert sorted(ran) == [1, 3, 4, 4]  # the dead process's job never ran again
     assert sorted(last_words) == [(1, "kept_failing"), (2, "workers_died")]
     assert held.args["n"] == 2 and not jobs.complete(held, "dead")
+
+
+def test_an_ended_job_keeps_only_the_arguments_it_was_told_to_keep(database_url: str) -> None:
+    """Done, failed for good or dropped: the row's arguments become `kept_args`; a failure that
+    will be retried, and an end without `kept_args`, leave them whole."""
+    _, jobs, _ = fresh(database_url)
+    secret = {"n": 0, "body": "token=legacy&text=hi", "response_url": "http://slack.test/r"}
+
+    def args_of(job_id: int) -> dict[str, Any]:
+        (row,) = [j for j in jobs.recent() if j.id == job_id]
+        return row.args
+
+    for n, end in enumerate(("done", "failed", "dropped", "retried", "kept")):
+        jobs.enqueue(JobSpec("k", {**secret, "n": n}, max_attempts=1 if end != "retried" else 2))
+        (job,) = jobs.claim("w", ["default"], 30)
+        kept = {"n": n}
+        if end == "done":
+            assert jobs.complete(job, "w", kept)
+        elif end == "failed":
+            assert jobs.fail(job, "w", "boom", kept_args=kept) == "failed"
+        elif end == "dropped":
+            assert jobs.abandon(job, "w", "unknown job kind", kept)
+        elif end == "retried":
+            assert jobs.fail(job, "w", "boom", kept_args=kept) == "retry"
+        else:
+            assert jobs.complete(job, "w")
+        expected = {**secret, "n": n} if end in ("retried", "kept") else kept
+        assert args_of(job.id) == expected, end
+    # A worker whose lease lapsed writes nothing, arguments included.
+    jobs.enqueue(JobSpec("k", secret))
+    (job,) = jobs.claim("w", ["default"], 30)
+    assert not jobs.complete(job, "someone else", {})
+    assert args_of(job.id) == secret
+
+
+def test_an_uninstall_cancels_a_workspaces_waiting_jobs_and_forgets_their_arguments(database_url: str) -> None:
+    _, jobs, _ = fresh(database_url)
+    jobs.enqueue(JobSpec("k", {"text": "gone"}, team_id="T1"))
+    jobs.enqueue(JobSpec("k", {"text": "stays"}, team_id="T2"))
+    assert jobs.cancel_waiting(team_id="T1") == 1
+    assert sorted((j.state, j.team_id, json.dumps(j.args)) for j in jobs.recent()) == [
+        ("available", "T2", '{"text": "stays"}'),
+        ("cancelled", "T1", "{}"),
+    ]
+
+
+def test_a_kinds_private_arguments_leave_the_row_when_its_job_ends_after_its_last_word(database_url: str) -> None:
+    """The runner drops a kind's private arguments from the row however its job ends; the
+    kind's last word still reads them (a given-up command is answered at its response_url)."""
+    db, jobs, _ = fresh(database_url)
+    heard: list[dict[str, Any]] = []
+
+    def perform(_: object, job: Job) -> None:
+        if job.args["n"] == 1:
+            raise RuntimeError("boom")
+
+    jobs.enqueue(JobSpec("k", {"n": 0, "url": "http://slack.test/r0", "note": "kept"}, max_attempts=1))
+    jobs.enqueue(JobSpec("k", {"n": 1, "url": "http://slack.test/r1"}, max_attempts=1))
+    jobs.enqueue(JobSpec("plain", {"n": 2, "url": "http://slack.test/r2"}, max_attempts=1))
+    runner = JobRunner(
+        db,
+        {"k": perform, "plain": perform},
+        None,
+        lanes={"io": (("default",), 1)},
+        role="worker",
+        lease_seconds=2,
+        poll_seconds=0.05,
+        given_up={"k": lambda _, job, why: heard.append(dict(job.args))},
+        private_args={"k": frozenset({"url"})},
+    ).start()
+    try:
+        wait_for(lambda: jobs.counts() == {"done": 2, "failed": 1}, timeout=15)
+    finally:
+        runner.stop(timeout=5)
+    assert heard == [{"n": 1, "url": "http://slack.test/r1"}]
+    assert sorted((j.args["n"], j.state, j.args) for j in jobs.recent()) == [
+        (0, "done", {"n": 0, "note": "kept"}),
+        (1, "failed", {"n": 1}),
+        (2, "done", {"n": 2, "url": "http://slack.test/r2"}),  # another kind keeps all
+    ]
+
+
+def test_the_stored_slack_request_is_private_to_its_job() -> None:
+    assert PRIVATE_ARGS["slack_request"] == frozenset({"body", "response_url"})
+    assert set(PRIVATE_ARGS) <= set(KINDS)
 
 
 def test_a_job_thread_outlives_a_database_that_cannot_record_outcomes(

@@ -40,11 +40,16 @@ _BY_KIND = {
 }
 KINDS: dict[str, Perform] = {kind: m.perform for kind, m in _BY_KIND.items()}
 GIVE_UP: dict[str, GiveUp] = {kind: m.give_up for kind, m in _BY_KIND.items() if hasattr(m, "give_up")}
+# Arguments a kind's row drops once the job has ended (see JobRunner).
+PRIVATE_ARGS: dict[str, frozenset[str]] = {
+    kind: m.PRIVATE_ARGS for kind, m in _BY_KIND.items() if hasattr(m, "PRIVATE_ARGS")
+}
 QUEUES = ("photos", "default", slack_request.QUEUE)
 
 __all__ = [
     "GIVE_UP",
     "KINDS",
+    "PRIVATE_ARGS",
     "QUEUES",
     "approve_request",
     "check_photo",

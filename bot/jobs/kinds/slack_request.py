@@ -23,6 +23,11 @@ KIND = "slack_request"
 # Slack or Tavus calls, and a worker of an earlier version (which cannot run these) never
 # claims one during a rolling deploy.
 QUEUE = "requests"
+# Dropped from the job's row once it has ended: the request as Slack sent it (the person's
+# text, ids, Slack's legacy verification token) and the command's `response_url` (which lets
+# its holder post into that person's view for 30 minutes). The row, kept a week as history,
+# needs neither; the content type and Slack's retry headers stay.
+PRIVATE_ARGS = frozenset({"body", "response_url"})
 
 
 def spec(
