@@ -259,6 +259,15 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "DROP INDEX idx_submissions_user_recent",  # a prefix of the new one
         ],
     ),
+    (
+        "m010_forget_ended_slack_requests",
+        [
+            # Ended jobs now drop a stored Slack request (bot/jobs/kinds/slack_request.py,
+            # PRIVATE_ARGS); rows that ended before that forget theirs here, not at the prune.
+            "UPDATE jobs SET args_json = '{{}}' "
+            "WHERE kind = 'slack_request' AND state IN ('done', 'failed', 'cancelled')",
+        ],
+    ),
 ]
 # sqlite-utils migration names (replica-bot before PostgreSQL) that m001 above contains.
 _LEGACY = {"m001_initial", "m002_resumable_intake_and_notices", "m003_names_and_deletion", "m004_home_seen"}

@@ -146,6 +146,34 @@ def test_processes_starting_together_apply_each_migration_once(database_url: str
     assert sorted(names) == sorted(set(names)) and "m001_initial" in names
 
 
+def test_an_upgrade_forgets_the_stored_slack_requests_of_jobs_that_had_ended(database_url: str) -> None:
+    """m010: rows that ended before jobs dropped their stored request lose it on upgrade;
+    requests still to run, and other kinds, keep their arguments."""
+    from storage import migrations
+    from storage.jobs import JobSpec, JobStore
+
+    repo = Repository(database_url)
+    jobs = JobStore(repo.db)
+    for n in range(3):
+        jobs.enqueue(JobSpec("slack_request", {"body": f"token=legacy&n={n}", "content_type": "form"}, "requests"))
+    jobs.enqueue(JobSpec("check_photo", {"file_id": "F1"}))
+    first, second = jobs.claim("old-worker", ["requests"], 30, limit=2)
+    assert jobs.complete(first, "old-worker") and jobs.fail(second, "old-worker", "boom") == "retry"
+    (photo,) = jobs.claim("old-worker", ["default"], 30)
+    assert jobs.complete(photo, "old-worker")
+    with repo.db.write() as tx:  # as a database of the version before
+        tx.execute("DELETE FROM schema_migrations WHERE name = 'm010_forget_ended_slack_requests'")
+    assert migrations.apply(repo.db) == ["m010_forget_ended_slack_requests"]
+    with repo.db.read() as tx:
+        rows = tx.execute("SELECT kind, state, args_json FROM jobs ORDER BY id").fetchall()
+    assert [tuple(r) for r in rows] == [
+        ("slack_request", "done", "{}"),
+        ("slack_request", "available", '{"body": "token=legacy&n=1", "content_type": "form"}'),  # to run again
+        ("slack_request", "available", '{"body": "token=legacy&n=2", "content_type": "form"}'),
+        ("check_photo", "done", '{"file_id": "F1"}'),
+    ]
+
+
 def test_a_database_from_the_sqlite_utils_era_is_adopted(tmp_path: Path) -> None:
     import sqlite3
 
