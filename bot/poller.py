@@ -11,6 +11,7 @@ import logging
 from functools import partial
 
 from storage import Submission
+from storage.leases import Leases
 
 from .tavus import LIST_PAGE_LIMIT, TavusClient, TavusError, TavusNotFound
 from .workflow import Workflow
@@ -19,6 +20,11 @@ from .workspaces.directory import Workspaces
 log = logging.getLogger(__name__)
 
 FINISHED_JOBS_KEPT_SECONDS = 7 * 86_400  # a job's history stays readable for a week
+# Slack retries an event three times, the last after ~5 minutes (within an hour at most);
+# a day covers that with room for a backlog of stored events.
+EVENT_IDS_KEPT_SECONDS = 86_400
+# Processes silent this long are gone for good (`replica-bot jobs` lists the live ones).
+SILENT_PROCESSES_KEPT_SECONDS = 7 * 86_400
 
 
 def poll_training(workflow: Workflow) -> int:
@@ -70,8 +76,10 @@ def maintenance(workflow: Workflow) -> None:
     notices, clean up storage."""
     purge_jobs = partial(workflow.s.jobs.purge_finished, FINISHED_JOBS_KEPT_SECONDS)
     purge_audit = partial(workflow.s.repo.purge_audit, workflow.s.settings.audit_retention_days)
+    purge_events = partial(workflow.s.repo.purge_events, EVENT_IDS_KEPT_SECONDS)
+    purge_processes = partial(Leases(workflow.s.repo.db).purge_processes, SILENT_PROCESSES_KEPT_SECONDS)
     steps = (workflow.reconcile_submitting, workflow.lapse_requests, workflow.deliver_notices, workflow.sweep)
-    for step in (*steps, purge_jobs, purge_audit):
+    for step in (*steps, purge_jobs, purge_audit, purge_events, purge_processes):
         workflow.guarded(step)
 
 

@@ -106,6 +106,16 @@ class Leases:
                     tx.execute("SELECT pg_notify(:c, 'any')", {"c": NOTIFY_CHANNEL})
         return dead
 
+    def purge_processes(self, silent_for_seconds: float) -> int:
+        """Forget processes whose last heartbeat is older than this: stopped or dead long ago
+        (every start adds a row; a machine's dead ones are only marked stopped by a process
+        started later on the same machine). Their jobs' and leases' terms lapsed long before."""
+        with self.db.write() as tx:
+            cur = tx.execute(
+                "DELETE FROM processes WHERE heartbeat_at < :cutoff", {"cutoff": seconds_ago(silent_for_seconds)}
+            )
+            return int(cur.rowcount)
+
     def processes(self, alive_within_seconds: float) -> list[ProcessRow]:
         """Processes that beat recently and have not said they stopped."""
         with self.db.read() as tx:

@@ -268,6 +268,22 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "WHERE kind = 'slack_request' AND state IN ('done', 'failed', 'cancelled')",
         ],
     ),
+    (
+        "m011_event_ids_by_age",
+        [
+            # Maintenance now deletes old event ids (Repository.purge_events) each minute.
+            "CREATE INDEX idx_processed_events_received ON processed_events (received_at)",
+        ],
+    ),
+    (
+        "m012_outbox_team_and_drops",
+        [
+            # The workspace a notice speaks for (a notice without a submission had none, and
+            # in OAuth mode could not be sent), and when one Slack will never take was dropped.
+            "ALTER TABLE outbox ADD COLUMN team_id TEXT",
+            "ALTER TABLE outbox ADD COLUMN dropped_at TEXT",
+        ],
+    ),
 ]
 # sqlite-utils migration names (replica-bot before PostgreSQL) that m001 above contains.
 _LEGACY = {"m001_initial", "m002_resumable_intake_and_notices", "m003_names_and_deletion", "m004_home_seen"}

@@ -20,12 +20,13 @@ class OutboxStore:
     def _queue(tx: Tx, notice: dict[str, Any]) -> None:
         blocks = notice.get("blocks")
         tx.execute(
-            "INSERT INTO outbox (dedupe_key, submission_id, channel_id, thread_ts, update_ts, text, "
-            "blocks_json, created_at, attempts) VALUES (:dedupe_key, :submission_id, :channel_id, "
+            "INSERT INTO outbox (dedupe_key, submission_id, team_id, channel_id, thread_ts, update_ts, text, "
+            "blocks_json, created_at, attempts) VALUES (:dedupe_key, :submission_id, :team_id, :channel_id, "
             ":thread_ts, :update_ts, :text, :blocks_json, :created_at, 0) ON CONFLICT (dedupe_key) DO NOTHING",
             {
                 "dedupe_key": notice["dedupe_key"],
                 "submission_id": notice.get("submission_id"),
+                "team_id": notice.get("team_id"),
                 "channel_id": notice["channel_id"],
                 "thread_ts": notice.get("thread_ts"),
                 "update_ts": notice.get("update_ts"),
@@ -35,9 +36,12 @@ class OutboxStore:
             },
         )
 
-    def pending_notices(self, limit: int = 50) -> list[OutboxMessage]:
+    def pending_notices(self, limit: int = 200) -> list[OutboxMessage]:
+        """Notices neither sent nor dropped, oldest first."""
         with self.db.read() as tx:
-            rows = tx.rows("SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT :n", {"n": limit})
+            rows = tx.rows(
+                "SELECT * FROM outbox WHERE sent_at IS NULL AND dropped_at IS NULL ORDER BY id LIMIT :n", {"n": limit}
+            )
         return [OutboxMessage.from_row(r) for r in rows]
 
     def claim_notice(self, notice_id: int, by: str, stale_before: str) -> bool:
@@ -64,4 +68,13 @@ class OutboxStore:
                 "UPDATE outbox SET attempts = attempts + 1, last_error = :e, sending_at = NULL, sending_by = NULL "
                 "WHERE id = :id",
                 {"e": error[:500], "id": notice_id},
+            )
+
+    def mark_notice_dropped(self, notice_id: int, error: str) -> None:
+        """Slack will never take it (or it failed for too long): it stays, unsent, as a record."""
+        with self.db.write() as tx:
+            tx.execute(
+                "UPDATE outbox SET dropped_at = :at, attempts = attempts + 1, last_error = :e, sending_at = NULL, "
+                "sending_by = NULL WHERE id = :id",
+                {"at": utc_now(), "e": error[:500], "id": notice_id},
             )

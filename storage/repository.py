@@ -22,7 +22,7 @@ from .outbox import OutboxStore
 from .people import PeopleStore
 from .policy import PolicyStore
 from .read_batch import ReadBatcher
-from .records import SUBMISSION_FIELDS, Submission, utc_now
+from .records import SUBMISSION_FIELDS, Submission, seconds_ago, utc_now
 from .workspaces import WorkspaceStore
 
 # What lists of submissions (App Home, cancel) read: not the file object or findings.
@@ -63,6 +63,15 @@ class Repository(PeopleStore, OutboxStore, WorkspaceStore, AuditStore, PolicySto
             if submission is not None and self._insert_submission(tx, submission):
                 self._then(tx, then)
             return True
+
+    def purge_events(self, older_than_seconds: float) -> int:
+        """Forget event ids older than this: Slack retries an event within about an hour, so
+        an older id only stands in an ever-growing table."""
+        with self.db.write() as tx:
+            cur = tx.execute(
+                "DELETE FROM processed_events WHERE received_at < :cutoff", {"cutoff": seconds_ago(older_than_seconds)}
+            )
+            return int(cur.rowcount)
 
     # --- submissions --------------------------------------------------------------------
     def create_submission(self, submission: Submission, then: Sequence[JobSpec] = ()) -> bool:

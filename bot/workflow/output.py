@@ -20,6 +20,7 @@ from storage import OutboxMessage, Submission, seconds_ago, utc_now
 
 from .. import failpoints, messages
 from ..messages import Message
+from ..workspaces.directory import WorkspaceGone
 from .base import WorkflowBase
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,32 @@ NOTICE_EVENT_TYPE = "replica_bot_notice"
 # A notice another process marked this long ago and never sent: that process is gone, even
 # if it ran on another machine and nobody saw it die.
 SENDING_STALE_SECONDS = 120
+# Slack's answers that no retry changes (the conversation is gone or closed to us, the
+# message cannot be edited or is malformed): the notice is dropped and logged, not retried
+# every round for ever.
+REFUSED_FOR_GOOD = frozenset(
+    {
+        "channel_not_found",
+        "is_archived",
+        "not_in_channel",
+        "cannot_reply_to_message",
+        "restricted_action",
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
+        "msg_too_long",
+        "no_text",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "invalid_arguments",
+    }
+)
+# Any other failure (a revoked token an admin may replace, Slack in trouble) is retried each
+# round for this long after the notice was queued, then the notice is dropped.
+NOTICE_GIVE_UP_SECONDS = 86_400
+# Failures without an answer from Slack (no connection, a timeout) in this many conversations
+# in a row: Slack is out of reach, so the round ends instead of trying every notice.
+UNREACHABLE_AFTER = 3
 
 
 def _metadata(key: str) -> dict[str, Any]:
@@ -45,8 +72,8 @@ class SlackOutput(WorkflowBase):
             )
         except SlackApiError as exc:
             log.warning("event=slack_post_queued key=%s error=%s", key, exc.response.get("error"))
-            notice = {"dedupe_key": key, "channel_id": channel, "thread_ts": thread_ts, "text": msg.text}
-            self.s.repo.queue_notice({**notice, "blocks": msg.blocks})
+            notice = {"dedupe_key": key, "team_id": team_id, "channel_id": channel, "thread_ts": thread_ts}
+            self.s.repo.queue_notice({**notice, "text": msg.text, "blocks": msg.blocks})
             return None
         ts = resp.get("ts")
         return str(ts) if ts else None
@@ -101,6 +128,7 @@ class SlackOutput(WorkflowBase):
                 {
                     "dedupe_key": f"show:{sub.id}:{step}",
                     "submission_id": sub.id,
+                    "team_id": sub.team_id,
                     "channel_id": sub.channel_id,
                     "update_ts": sub.checklist_ts,
                     "text": msg.text,
@@ -115,27 +143,66 @@ class SlackOutput(WorkflowBase):
             return self._deliver_pending()
 
     def _deliver_pending(self) -> int:
+        """One round over the queue, in order within each conversation (a DM or a thread's
+        channel): a notice that fails holds back the later ones of its own conversation
+        only, so one person's archived DM, or a workspace that left, stops no one else's."""
         sent = 0
         me = self.s.process_id
         stale = seconds_ago(SENDING_STALE_SECONDS)
+        too_old = seconds_ago(NOTICE_GIVE_UP_SECONDS)
+        held: set[str] = set()  # conversations with an earlier notice still queued
+        unanswered = 0
         for notice in self.s.repo.pending_notices():
+            if notice.channel_id in held:
+                continue
             if not self.s.repo.claim_notice(notice.id, me, stale):
-                break  # another process is sending it right now; keep the order behind it
-            # Marked by another process that never finished: it may have posted before dying.
-            interrupted = notice.sending_at is not None and notice.sending_by != me
-            if interrupted and not notice.update_ts and self._posted_before(notice):
-                self.s.repo.mark_notice_sent(notice.id)
+                held.add(notice.channel_id)  # another process is sending it right now
                 continue
             try:
+                # Marked by another process that never finished: it may have posted before dying.
+                interrupted = notice.sending_at is not None and notice.sending_by != me
+                if interrupted and not notice.update_ts and self._posted_before(notice):
+                    self.s.repo.mark_notice_sent(notice.id)
+                    continue
                 self._send(notice)
+            except WorkspaceGone:
+                self._drop(notice, "workspace_gone")
+                continue
             except SlackApiError as exc:  # Slack answered no: it was not posted
-                self.s.repo.mark_notice_failed(notice.id, str(exc.response.get("error")))
-                log.warning("event=notice_failed notice=%s error=%s", notice.dedupe_key, exc.response.get("error"))
-                break  # keep the order: later notices wait for this one
+                unanswered = 0
+                self._failed(notice, str(exc.response.get("error")), too_old, held)
+                continue
+            except Exception as exc:  # no answer from Slack: it may be out of reach
+                self._failed(notice, type(exc).__name__, too_old, held)
+                unanswered += 1
+                if unanswered >= UNREACHABLE_AFTER:
+                    break
+                continue
+            unanswered = 0
             failpoints.hit("after_notice_posted")
             self.s.repo.mark_notice_sent(notice.id)
             sent += 1
         return sent
+
+    def _failed(self, notice: OutboxMessage, error: str, too_old: str, held: set[str]) -> None:
+        """Drop a notice Slack will never take, or one queued too long ago; else keep it for
+        the next round, and its conversation's later notices behind it."""
+        if error in REFUSED_FOR_GOOD or (notice.created_at or too_old) < too_old:
+            self._drop(notice, error)
+            return
+        self.s.repo.mark_notice_failed(notice.id, error)
+        log.warning("event=notice_failed notice=%s error=%s", notice.dedupe_key, error)
+        held.add(notice.channel_id)
+
+    def _drop(self, notice: OutboxMessage, error: str) -> None:
+        self.s.repo.mark_notice_dropped(notice.id, error)
+        log.warning(
+            "event=notice_dropped notice=%s error=%s attempts=%d queued_at=%s",
+            notice.dedupe_key,
+            error,
+            notice.attempts + 1,
+            notice.created_at,
+        )
 
     def _send(self, notice: OutboxMessage) -> None:
         client = self.slack_for(self._notice_team(notice))
@@ -151,7 +218,9 @@ class SlackOutput(WorkflowBase):
         )
 
     def _notice_team(self, notice: OutboxMessage) -> str | None:
-        sub = self.s.repo.get(notice.submission_id) if notice.submission_id else None
+        if notice.team_id:
+            return notice.team_id
+        sub = self.s.repo.get(notice.submission_id) if notice.submission_id else None  # queued before m012
         return sub.team_id if sub else None
 
     def _posted_before(self, notice: OutboxMessage) -> bool:

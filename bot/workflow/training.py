@@ -65,6 +65,7 @@ class TrainingSteps(SlackOutput):
             {
                 "dedupe_key": f"long:{sub.id}",
                 "submission_id": sub.id,
+                "team_id": sub.team_id,
                 "channel_id": sub.channel_id,
                 "thread_ts": sub.thread_ts,
                 "text": note.text,
@@ -77,6 +78,7 @@ class TrainingSteps(SlackOutput):
         notice = {
             "dedupe_key": f"{status}:{sub.id}",
             "submission_id": sub.id,
+            "team_id": sub.team_id,
             "channel_id": sub.channel_id,
             "thread_ts": sub.thread_ts,
             "text": msg.text,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from pathlib import Path
 
 from slack_sdk import WebClient
 
 from bot.config import load_settings
+from bot.poller import maintenance
 from bot.rehost import PhotoRehost
 from bot.slack_files import SlackFileDownloader
 from bot.tavus import TavusClient
@@ -15,6 +17,8 @@ from bot.voices import VoiceCatalog
 from bot.workflow import Services, Workflow
 from storage import Repository, Submission
 from storage.jobs import JobStore
+from storage.leases import Leases
+from storage.records import seconds_ago
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.tavus_api import FakeTavus
 
@@ -30,6 +34,7 @@ def test_sweep_deletes_orphans_and_expires_drafts_but_spares_training(
     bucket,
     monkeypatch,
     database_url: str,
+    caplog,
 ) -> None:  # type: ignore[no-untyped-def]
     for k, v in bot_env(tmp_path, fake_slack.api_url, fake_tavus.url, s3_server, bucket).items():
         if k.startswith("AWS_"):  # boto3 finds the test credentials the usual way
@@ -80,3 +85,18 @@ def test_sweep_deletes_orphans_and_expires_drafts_but_spares_training(
     assert keys == ["replica-bot/straining/a.jpg"]
     assert repo.get("sdone").s3_deleted_at is not None  # type: ignore[union-attr]
     assert repo.get("sdraft").status == "cancelled" and repo.load_photo("sdraft") is None  # type: ignore[union-attr]
+
+    # The whole maintenance round, every step of it without an error, purges old rows too.
+    leases = Leases(repo.db)
+    assert repo.record_event("Ev-old") and repo.record_event("Ev-new")
+    leases.beat("worker-gone", "worker")
+    leases.beat("worker-live", "worker")
+    with repo.db.write() as tx:
+        tx.execute("UPDATE processed_events SET received_at = :t WHERE event_id = 'Ev-old'", {"t": seconds_ago(90_000)})
+        tx.execute("UPDATE processes SET heartbeat_at = :t WHERE id = 'worker-gone'", {"t": seconds_ago(700_000)})
+    with caplog.at_level(logging.ERROR, logger="bot.workflow"):
+        maintenance(flow)
+    assert "step_failed" not in caplog.text
+    assert not repo.record_event("Ev-new") and repo.record_event("Ev-old")  # only the old id was forgotten
+    with repo.db.read() as tx:
+        assert tx.scalars("SELECT id FROM processes") == ["worker-live"]

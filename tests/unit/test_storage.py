@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from storage import Repository, Submission
+from storage.records import seconds_ago
 
 
 def sub(sid: str, file_id: str = "F1", ts: str = "1.1") -> Submission:
@@ -144,6 +145,35 @@ def test_processes_starting_together_apply_each_migration_once(database_url: str
     with repo.db.read() as tx:
         names = tx.scalars("SELECT name FROM schema_migrations")
     assert sorted(names) == sorted(set(names)) and "m001_initial" in names
+
+
+def test_old_event_ids_and_long_silent_processes_are_forgotten(database_url: str) -> None:
+    """Maintenance's purges: event ids past their day (a forgotten id is new again, which
+    Slack never sends that late) and process rows silent for a week; recent ones stay."""
+    from storage.leases import Leases
+
+    repo = Repository(database_url)
+    leases = Leases(repo.db)
+    assert repo.record_event("Ev-old") and repo.record_event("Ev-new")
+    leases.beat("worker-old", "worker")
+    leases.beat("worker-stopped-long-ago", "worker")
+    leases.stopped("worker-stopped-long-ago")
+    leases.beat("worker-live", "worker")
+    leases.beat("web-stopped-now", "web")
+    leases.stopped("web-stopped-now")
+    with repo.db.write() as tx:  # as if from two days and two weeks ago
+        two_days_ago = seconds_ago(2 * 86_400)
+        tx.execute("UPDATE processed_events SET received_at = :t WHERE event_id = 'Ev-old'", {"t": two_days_ago})
+        tx.execute(
+            "UPDATE processes SET heartbeat_at = :t WHERE id IN ('worker-old', 'worker-stopped-long-ago')",
+            {"t": seconds_ago(14 * 86_400)},
+        )
+    assert repo.purge_events(86_400) == 1 and repo.purge_events(86_400) == 0
+    assert not repo.record_event("Ev-new")  # still remembered: a retry is still refused
+    assert repo.record_event("Ev-old")  # forgotten
+    assert leases.purge_processes(7 * 86_400) == 2
+    with repo.db.read() as tx:
+        assert sorted(tx.scalars("SELECT id FROM processes")) == ["web-stopped-now", "worker-live"]
 
 
 def test_an_upgrade_forgets_the_stored_slack_requests_of_jobs_that_had_ended(database_url: str) -> None:

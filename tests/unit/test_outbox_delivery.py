@@ -1,0 +1,157 @@
+"""Delivering the outbox (queued Slack notices) on SQLite and PostgreSQL: what a notice that
+Slack will not take does to the others. One person's archived DM, or a workspace that left,
+must not hold back everyone else's ready notices."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from unittest.mock import MagicMock
+
+import pytest
+from slack_sdk.errors import SlackApiError
+
+from bot.messages import Message
+from bot.workflow import Services, Workflow
+from bot.workspaces.directory import WorkspaceGone
+from storage import Repository
+from storage.jobs import JobStore
+from storage.records import seconds_ago
+
+
+class Slack:
+    """chat.postMessage / chat.update that fail as told per channel, and record what went."""
+
+    def __init__(self) -> None:
+        self.posted: list[tuple[str, str]] = []
+        self.teams: list[str | None] = []  # the workspaces spoken for, call by call
+        self.refuse: dict[str, str | Exception] = {}  # channel → Slack's error code, or a raised error
+
+    def _call(self, channel: str, text: str) -> dict[str, Any]:
+        refusal = self.refuse.get(channel)
+        if isinstance(refusal, Exception):
+            raise refusal
+        if refusal:
+            raise SlackApiError("refused", MagicMock(get=lambda k, d=None: refusal if k == "error" else d))
+        self.posted.append((channel, text))
+        return {"ok": True, "ts": "1.0"}
+
+    def chat_postMessage(self, *, channel: str, text: str, **_: Any) -> dict[str, Any]:  # noqa: N802
+        return self._call(channel, text)
+
+    def chat_update(self, *, channel: str, text: str, **_: Any) -> dict[str, Any]:
+        return self._call(channel, text)
+
+
+def workflow(database_url: str, slack: Slack, gone: frozenset[str] = frozenset()) -> tuple[Workflow, Repository]:
+    repo = Repository(database_url)
+    workspaces = MagicMock()
+
+    def slack_for(team_id: str | None) -> Slack:
+        slack.teams.append(team_id)
+        if team_id in gone:
+            raise WorkspaceGone(f"not installed in {team_id}")
+        return slack
+
+    workspaces.slack_for.side_effect = slack_for
+    services = Services(
+        settings=MagicMock(),
+        repo=repo,
+        jobs=JobStore(repo.db),
+        slack=MagicMock(),
+        downloader=MagicMock(),
+        rehost=MagicMock(),
+        tavus=MagicMock(),
+        voices=MagicMock(),
+        workspaces=workspaces,
+        process_id="p1",
+    )
+    return Workflow(services), repo
+
+
+def queue(repo: Repository, key: str, channel: str, team: str | None = "T1") -> None:
+    repo.queue_notice({"dedupe_key": key, "channel_id": channel, "thread_ts": "1.0", "text": key, "team_id": team})
+
+
+def pending(repo: Repository) -> list[str]:
+    return [n.dedupe_key for n in repo.pending_notices()]
+
+
+def test_a_notice_slack_refuses_for_good_is_dropped_and_holds_back_no_one(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    slack = Slack()
+    flow, repo = workflow(database_url, slack)
+    queue(repo, "ready:archived", "D-archived")
+    queue(repo, "ready:other", "D-other")
+    slack.refuse["D-archived"] = "is_archived"
+    with caplog.at_level(logging.WARNING):
+        assert flow.deliver_notices() == 1
+    assert slack.posted == [("D-other", "ready:other")] and pending(repo) == []
+    assert "event=notice_dropped" in caplog.text and "is_archived" in caplog.text
+    flow.deliver_notices()
+    assert slack.posted == [("D-other", "ready:other")]  # not tried again
+
+
+def test_a_notice_that_fails_for_now_waits_with_its_conversation_only(database_url: str) -> None:
+    slack = Slack()
+    flow, repo = workflow(database_url, slack)
+    queue(repo, "ready:a", "D-a")
+    queue(repo, "ready-edit:a", "D-a")  # after the first, in the same conversation
+    queue(repo, "ready:b", "D-b")
+    slack.refuse["D-a"] = "internal_error"
+    assert flow.deliver_notices() == 1
+    assert slack.posted == [("D-b", "ready:b")]
+    assert pending(repo) == ["ready:a", "ready-edit:a"]
+    del slack.refuse["D-a"]
+    assert flow.deliver_notices() == 2
+    assert slack.posted[1:] == [("D-a", "ready:a"), ("D-a", "ready-edit:a")]  # in their order
+
+
+def test_a_notice_failing_for_a_day_is_given_up(database_url: str) -> None:
+    slack = Slack()
+    flow, repo = workflow(database_url, slack)
+    queue(repo, "ready:old", "D-a")
+    with repo.db.write() as tx:
+        tx.execute("UPDATE outbox SET created_at = :t", {"t": seconds_ago(25 * 3600)})
+    queue(repo, "ready:new", "D-b")
+    slack.refuse.update({"D-a": "internal_error", "D-b": "internal_error"})
+    assert flow.deliver_notices() == 0
+    assert pending(repo) == ["ready:new"]  # the day-old one was tried once more, then dropped
+
+
+def test_a_notice_for_a_workspace_that_left_is_dropped_and_others_go(database_url: str) -> None:
+    slack = Slack()
+    flow, repo = workflow(database_url, slack, gone=frozenset({"T-gone"}))
+    queue(repo, "upload-missed:1", "D-gone", team="T-gone")
+    queue(repo, "ready:stays", "D-1", team="T1")
+    assert flow.deliver_notices() == 1
+    assert slack.posted == [("D-1", "ready:stays")] and pending(repo) == []
+
+
+def test_slack_unreachable_ends_the_round_and_keeps_every_notice(database_url: str) -> None:
+    slack = Slack()
+    flow, repo = workflow(database_url, slack)
+    for n in range(5):
+        queue(repo, f"ready:{n}", f"D-{n}")
+        slack.refuse[f"D-{n}"] = ConnectionError("connection refused")
+    assert flow.deliver_notices() == 0
+    assert pending(repo) == [f"ready:{n}" for n in range(5)]
+    slack.refuse.clear()
+    assert flow.deliver_notices() == 5
+
+
+def test_a_post_queued_when_slack_failed_is_delivered_as_its_workspace(database_url: str) -> None:
+    """A message outside any submission (a missed upload's note) queued in the outbox keeps
+    its workspace: delivered later with that workspace's token, not the default one (which,
+    with OAuth installs, does not exist)."""
+    slack = Slack()
+    flow, repo = workflow(database_url, slack)
+    slack.refuse["D-2"] = "internal_error"
+    assert flow.post("D-2", "1.0", Message("upload again"), "upload-missed:Ev1", "T2") is None
+    (queued,) = repo.pending_notices()
+    assert (queued.team_id, queued.submission_id, queued.text) == ("T2", None, "upload again")
+    del slack.refuse["D-2"]
+    slack.teams.clear()
+    assert flow.deliver_notices() == 1
+    assert slack.posted == [("D-2", "upload again")] and slack.teams == ["T2"]
