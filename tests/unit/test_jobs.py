@@ -362,26 +362,10 @@ def test_a_failure_after_the_lease_was_lost_is_not_recorded_as_the_end(database_
 def test_a_create_that_meets_another_step_of_its_submission_comes_back_later(database_url: str) -> None:
     """The check job still uploading its preview holds the submission in this process when
     the person presses create: the create job must be deferred, not dropped as done."""
-    from unittest.mock import MagicMock
-
-    import pytest
-
     from bot.jobs import RetryLater
-    from bot.workflow import Services, Workflow
+    from tests.unit.workflow_on import workflow_on
 
-    repo = Repository(database_url)
-    flow = Workflow(
-        Services(
-            settings=MagicMock(),
-            repo=repo,
-            jobs=JobStore(repo.db),
-            slack=MagicMock(),
-            downloader=MagicMock(),
-            rehost=MagicMock(),
-            tavus=MagicMock(),
-            voices=MagicMock(),
-        )
-    )
+    flow = workflow_on(Repository(database_url))
     assert flow.claim("s1")  # (as process_submission does while it works)
     with pytest.raises(RetryLater):
         flow.submit("s1")

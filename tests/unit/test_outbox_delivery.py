@@ -12,11 +12,11 @@ import pytest
 from slack_sdk.errors import SlackApiError
 
 from bot.messages import Message
-from bot.workflow import Services, Workflow
+from bot.workflow import Workflow
 from bot.workspaces.directory import WorkspaceGone
 from storage import Repository
-from storage.jobs import JobStore
 from storage.records import seconds_ago
+from tests.unit.workflow_on import workflow_on
 
 
 class Slack:
@@ -54,19 +54,7 @@ def workflow(database_url: str, slack: Slack, gone: frozenset[str] = frozenset()
         return slack
 
     workspaces.slack_for.side_effect = slack_for
-    services = Services(
-        settings=MagicMock(),
-        repo=repo,
-        jobs=JobStore(repo.db),
-        slack=MagicMock(),
-        downloader=MagicMock(),
-        rehost=MagicMock(),
-        tavus=MagicMock(),
-        voices=MagicMock(),
-        workspaces=workspaces,
-        process_id="p1",
-    )
-    return Workflow(services), repo
+    return workflow_on(repo, workspaces=workspaces, process_id="p1"), repo
 
 
 def queue(repo: Repository, key: str, channel: str, team: str | None = "T1") -> None:

@@ -74,8 +74,8 @@ def test_concurrent_deliveries_post_each_notice_once(database_url: str) -> None:
     import time
     from unittest.mock import MagicMock
 
-    from bot.workflow import Services, Workflow
-    from storage.jobs import JobStore
+    from bot.workflow import Workflow
+    from tests.unit.workflow_on import workflow_on
 
     repo = Repository(database_url)
     for i in range(5):
@@ -91,18 +91,7 @@ def test_concurrent_deliveries_post_each_notice_once(database_url: str) -> None:
     slack.chat_postMessage.side_effect = post
 
     def flow(process_id: str) -> Workflow:
-        services = Services(
-            settings=MagicMock(),
-            repo=Repository(database_url),
-            jobs=JobStore(repo.db),
-            slack=slack,
-            downloader=MagicMock(),
-            rehost=MagicMock(),
-            tavus=MagicMock(),
-            voices=MagicMock(),
-            process_id=process_id,
-        )
-        return Workflow(services)
+        return workflow_on(Repository(database_url), slack=slack, process_id=process_id)
 
     from storage.leases import Leases
 
