@@ -22,7 +22,11 @@ class OutboxStore:
         tx.execute(
             "INSERT INTO outbox (dedupe_key, submission_id, team_id, channel_id, thread_ts, update_ts, text, "
             "blocks_json, created_at, attempts) VALUES (:dedupe_key, :submission_id, :team_id, :channel_id, "
-            ":thread_ts, :update_ts, :text, :blocks_json, :created_at, 0) ON CONFLICT (dedupe_key) DO NOTHING",
+            ":thread_ts, :update_ts, :text, :blocks_json, :created_at, 0) ON CONFLICT (dedupe_key) DO UPDATE SET "
+            # The same message queued again while it waits (a checklist shown again while its
+            # first post waits): the newest content goes. Once sent, or being sent, it stays.
+            "text = excluded.text, blocks_json = excluded.blocks_json "
+            "WHERE outbox.sent_at IS NULL AND outbox.dropped_at IS NULL AND outbox.sending_at IS NULL",
             {
                 "dedupe_key": notice["dedupe_key"],
                 "submission_id": notice.get("submission_id"),

@@ -26,6 +26,7 @@ from .base import WorkflowBase
 log = logging.getLogger(__name__)
 
 NOTICE_EVENT_TYPE = "replica_bot_notice"
+CHECKLIST_KEY = "checklist:"  # + the submission id: the key of a photo's checklist message
 # A notice another process marked this long ago and never sent: that process is gone, even
 # if it ran on another machine and nobody saw it die.
 SENDING_STALE_SECONDS = 120
@@ -106,14 +107,14 @@ class SlackOutput(WorkflowBase):
     def _show(self, sub: Submission, msg: Message, step: str) -> None:
         if not sub.checklist_ts and sub.checklist_posting_at:
             # An earlier attempt was posting it when its process died: did it get there?
-            found = self._find_in_thread(sub.channel_id, sub.thread_ts, f"checklist:{sub.id}", sub.team_id)
+            found = self._find_in_thread(sub.channel_id, sub.thread_ts, f"{CHECKLIST_KEY}{sub.id}", sub.team_id)
             if found:
                 sub.checklist_ts = found
                 self.s.repo.update(sub.id, checklist_ts=found)
         if not sub.checklist_ts:
             sub.checklist_posting_at = utc_now()
             self.s.repo.update(sub.id, checklist_posting_at=sub.checklist_posting_at)
-            ts = self.post(sub.channel_id, sub.thread_ts, msg, f"checklist:{sub.id}", sub.team_id)
+            ts = self.post(sub.channel_id, sub.thread_ts, msg, f"{CHECKLIST_KEY}{sub.id}", sub.team_id)
             if ts:
                 sub.checklist_ts = ts
                 self.s.repo.update(sub.id, checklist_ts=ts)
@@ -161,7 +162,10 @@ class SlackOutput(WorkflowBase):
             try:
                 # Marked by another process that never finished: it may have posted before dying.
                 interrupted = notice.sending_at is not None and notice.sending_by != me
-                if interrupted and not notice.update_ts and self._posted_before(notice):
+                # A waiting checklist may have been posted since by the step that showed it
+                # again (a direct post carries the same key): then it is not posted twice.
+                recheck = interrupted or notice.dedupe_key.startswith(CHECKLIST_KEY)
+                if recheck and not notice.update_ts and self._posted_before(notice):
                     self.s.repo.mark_notice_sent(notice.id)
                     continue
                 self._send(notice)

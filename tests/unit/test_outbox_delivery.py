@@ -25,22 +25,33 @@ class Slack:
     def __init__(self) -> None:
         self.posted: list[tuple[str, str]] = []
         self.teams: list[str | None] = []  # the workspaces spoken for, call by call
+        self.messages: list[dict[str, Any]] = []  # as the thread now shows them
         self.refuse: dict[str, str | Exception] = {}  # channel → Slack's error code, or a raised error
 
-    def _call(self, channel: str, text: str) -> dict[str, Any]:
+    def _call(self, channel: str, text: str) -> None:
         refusal = self.refuse.get(channel)
         if isinstance(refusal, Exception):
             raise refusal
         if refusal:
             raise SlackApiError("refused", MagicMock(get=lambda k, d=None: refusal if k == "error" else d))
+
+    def chat_postMessage(self, *, channel: str, text: str, **kwargs: Any) -> dict[str, Any]:  # noqa: N802
+        self._call(channel, text)
+        ts = f"2.{len(self.messages)}"
         self.posted.append((channel, text))
-        return {"ok": True, "ts": "1.0"}
+        self.messages.append({"channel": channel, "ts": ts, "text": text, "metadata": kwargs.get("metadata")})
+        return {"ok": True, "ts": ts}
 
-    def chat_postMessage(self, *, channel: str, text: str, **_: Any) -> dict[str, Any]:  # noqa: N802
-        return self._call(channel, text)
+    def chat_update(self, *, channel: str, ts: str, text: str, **_: Any) -> dict[str, Any]:
+        self._call(channel, text)
+        self.posted.append((channel, text))
+        for message in self.messages:
+            if message["ts"] == ts:
+                message["text"] = text
+        return {"ok": True, "ts": ts}
 
-    def chat_update(self, *, channel: str, text: str, **_: Any) -> dict[str, Any]:
-        return self._call(channel, text)
+    def conversations_replies(self, *, channel: str, **_: Any) -> dict[str, Any]:
+        return {"ok": True, "messages": [m for m in self.messages if m["channel"] == channel]}
 
 
 def workflow(database_url: str, slack: Slack, gone: frozenset[str] = frozenset()) -> tuple[Workflow, Repository]:
@@ -143,3 +154,41 @@ def test_a_post_queued_when_slack_failed_is_delivered_as_its_workspace(database_
     slack.teams.clear()
     assert flow.deliver_notices() == 1
     assert slack.posted == [("D-2", "upload again")] and slack.teams == ["T2"]
+
+
+def test_a_checklist_queued_when_slack_failed_is_posted_once(database_url: str) -> None:
+    """The checklist's first post fails and is queued; the next step shows the checklist again
+    (now the offer): one checklist message in the thread, showing the latest content."""
+    from storage import Submission
+
+    slack = Slack()
+    flow, repo = workflow(database_url, slack)
+    repo.create_submission(Submission("s1", "T1", "U1", "D-1", "1.0", "1.0", "F1", "checking"))
+    slack.refuse["D-1"] = "internal_error"
+    flow.show(repo.get("s1"), Message("checking your photo"), "checking")  # type: ignore[arg-type]
+    del slack.refuse["D-1"]
+    flow.show(repo.get("s1"), Message("the offer"), "offer")  # type: ignore[arg-type]
+    flow.deliver_notices()
+    flow.deliver_notices()
+    assert [m["text"] for m in slack.messages] == ["the offer"]
+
+
+def test_a_checklist_shown_again_while_its_post_still_waits_goes_out_once_with_the_newest_content(
+    database_url: str,
+) -> None:
+    from storage import Submission
+
+    slack = Slack()
+    flow, repo = workflow(database_url, slack)
+    repo.create_submission(Submission("s1", "T1", "U1", "D-1", "1.0", "1.0", "F1", "checking"))
+    slack.refuse["D-1"] = "internal_error"
+    flow.show(repo.get("s1"), Message("checking your photo"), "checking")  # type: ignore[arg-type]
+    flow.show(repo.get("s1"), Message("the offer"), "offer")  # type: ignore[arg-type]  # fails too
+    assert [n.text for n in repo.pending_notices()] == ["the offer"]  # one notice, the newest content
+    del slack.refuse["D-1"]
+    assert flow.deliver_notices() == 1
+    flow.show(repo.get("s1"), Message("sending to Tavus"), "sending")  # type: ignore[arg-type]  # an edit
+    assert [m["text"] for m in slack.messages] == ["sending to Tavus"]
+    # Once sent, queuing the key again changes nothing (the outbox's guard against doubles).
+    repo.queue_notice({"dedupe_key": "checklist:s1", "channel_id": "D-1", "text": "stale"})
+    assert repo.pending_notices() == []
