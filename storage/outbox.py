@@ -21,8 +21,9 @@ class OutboxStore:
         blocks = notice.get("blocks")
         tx.execute(
             "INSERT INTO outbox (dedupe_key, submission_id, team_id, channel_id, thread_ts, update_ts, text, "
-            "blocks_json, created_at, attempts) VALUES (:dedupe_key, :submission_id, :team_id, :channel_id, "
-            ":thread_ts, :update_ts, :text, :blocks_json, :created_at, 0) ON CONFLICT (dedupe_key) DO UPDATE SET "
+            "blocks_json, created_at, attempts, last_error) VALUES (:dedupe_key, :submission_id, :team_id, "
+            ":channel_id, :thread_ts, :update_ts, :text, :blocks_json, :created_at, 0, :last_error) "
+            "ON CONFLICT (dedupe_key) DO UPDATE SET "
             # The same message queued again while it waits (a checklist shown again while its
             # first post waits): the newest content goes. Once sent, or being sent, it stays.
             "text = excluded.text, blocks_json = excluded.blocks_json "
@@ -37,6 +38,7 @@ class OutboxStore:
                 "text": notice["text"],
                 "blocks_json": json.dumps(blocks) if blocks else None,
                 "created_at": utc_now(),
+                "last_error": notice.get("last_error"),
             },
         )
 

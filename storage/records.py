@@ -100,6 +100,7 @@ class OutboxMessage:
     sending_by: str | None = None
     team_id: str | None = None  # None in rows queued before m012: its submission's team
     created_at: str | None = None
+    last_error: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> OutboxMessage:

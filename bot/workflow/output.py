@@ -11,6 +11,7 @@ process holding the scheduler lease delivers (poll cycles and maintenance).
 
 from __future__ import annotations
 
+import http.client
 import logging
 from typing import Any
 
@@ -58,6 +59,16 @@ NOTICE_GIVE_UP_SECONDS = 86_400
 UNREACHABLE_AFTER = 3
 
 
+# What slack-sdk raises when Slack did not answer (after its own connection retries): the
+# message may or may not have been posted.
+NO_ANSWER_ERRORS = (OSError, http.client.HTTPException)
+NO_ANSWER = "no answer from Slack"  # a queued post's first error: look in the thread before posting
+
+
+def _error_of(exc: Exception) -> str:
+    return str(exc.response.get("error")) if isinstance(exc, SlackApiError) else NO_ANSWER
+
+
 def _metadata(key: str) -> dict[str, Any]:
     return {"event_type": NOTICE_EVENT_TYPE, "event_payload": {"key": key}}
 
@@ -71,10 +82,11 @@ class SlackOutput(WorkflowBase):
             resp = self.slack_for(team_id).chat_postMessage(
                 channel=channel, thread_ts=thread_ts, text=msg.text, blocks=msg.blocks or None, metadata=_metadata(key)
             )
-        except SlackApiError as exc:
-            log.warning("event=slack_post_queued key=%s error=%s", key, exc.response.get("error"))
+        except (SlackApiError, *NO_ANSWER_ERRORS) as exc:
+            log.warning("event=slack_post_queued key=%s error=%s", key, _error_of(exc))
             notice = {"dedupe_key": key, "team_id": team_id, "channel_id": channel, "thread_ts": thread_ts}
-            self.s.repo.queue_notice({**notice, "text": msg.text, "blocks": msg.blocks})
+            unsure = {} if isinstance(exc, SlackApiError) else {"last_error": NO_ANSWER}  # it may have been posted
+            self.s.repo.queue_notice({**notice, "text": msg.text, "blocks": msg.blocks, **unsure})
             return None
         ts = resp.get("ts")
         return str(ts) if ts else None
@@ -123,8 +135,8 @@ class SlackOutput(WorkflowBase):
             self.slack_for(sub.team_id).chat_update(
                 channel=sub.channel_id, ts=sub.checklist_ts, text=msg.text, blocks=msg.blocks
             )
-        except SlackApiError as exc:
-            log.warning("event=slack_update_queued submission=%s error=%s", sub.id, exc.response.get("error"))
+        except (SlackApiError, *NO_ANSWER_ERRORS) as exc:  # an edit may be sent twice: it is the same edit
+            log.warning("event=slack_update_queued submission=%s error=%s", sub.id, _error_of(exc))
             self.s.repo.queue_notice(
                 {
                     "dedupe_key": f"show:{sub.id}:{step}",
@@ -163,8 +175,10 @@ class SlackOutput(WorkflowBase):
                 # Marked by another process that never finished: it may have posted before dying.
                 interrupted = notice.sending_at is not None and notice.sending_by != me
                 # A waiting checklist may have been posted since by the step that showed it
-                # again (a direct post carries the same key): then it is not posted twice.
-                recheck = interrupted or notice.dedupe_key.startswith(CHECKLIST_KEY)
+                # again (a direct post carries the same key), and a post Slack did not answer
+                # may have gone through: then neither is posted twice.
+                unsure = notice.last_error == NO_ANSWER or notice.dedupe_key.startswith(CHECKLIST_KEY)
+                recheck = interrupted or unsure
                 if recheck and not notice.update_ts and self._posted_before(notice):
                     self.s.repo.mark_notice_sent(notice.id)
                     continue

@@ -26,6 +26,7 @@ class Slack:
         self.posted: list[tuple[str, str]] = []
         self.teams: list[str | None] = []  # the workspaces spoken for, call by call
         self.messages: list[dict[str, Any]] = []  # as the thread now shows them
+        self.answer_lost: set[str] = set()  # channels where a post goes through but its answer is lost
         self.refuse: dict[str, str | Exception] = {}  # channel → Slack's error code, or a raised error
 
     def _call(self, channel: str, text: str) -> None:
@@ -40,6 +41,8 @@ class Slack:
         ts = f"2.{len(self.messages)}"
         self.posted.append((channel, text))
         self.messages.append({"channel": channel, "ts": ts, "text": text, "metadata": kwargs.get("metadata")})
+        if channel in self.answer_lost:
+            raise TimeoutError("The read operation timed out")
         return {"ok": True, "ts": ts}
 
     def chat_update(self, *, channel: str, ts: str, text: str, **_: Any) -> dict[str, Any]:
@@ -192,3 +195,36 @@ def test_a_checklist_shown_again_while_its_post_still_waits_goes_out_once_with_t
     # Once sent, queuing the key again changes nothing (the outbox's guard against doubles).
     repo.queue_notice({"dedupe_key": "checklist:s1", "channel_id": "D-1", "text": "stale"})
     assert repo.pending_notices() == []
+
+
+@pytest.mark.parametrize("posted", [True, False], ids=["answer-lost", "never-arrived"])
+def test_a_post_slack_did_not_answer_is_queued_and_appears_once(database_url: str, posted: bool) -> None:
+    """No answer from Slack (a timeout, a refused connection): the message may or may not be
+    in the thread. It is queued, and delivery looks in the thread before posting it."""
+    slack = Slack()
+    flow, repo = workflow(database_url, slack)
+    if posted:
+        slack.answer_lost.add("D-1")
+    else:
+        slack.refuse["D-1"] = ConnectionRefusedError("connection refused")
+    assert flow.post("D-1", "1.0", Message("training done"), "news:s1", "T1") is None
+    (queued,) = repo.pending_notices()
+    assert queued.last_error == "no answer from Slack"
+    slack.answer_lost.clear()
+    slack.refuse.clear()
+    assert flow.deliver_notices() == (0 if posted else 1)
+    assert [m["text"] for m in slack.messages] == ["training done"] and repo.pending_notices() == []
+
+
+def test_a_checklist_edit_slack_did_not_answer_is_queued_and_delivered(database_url: str) -> None:
+    from storage import Submission
+
+    slack = Slack()
+    flow, repo = workflow(database_url, slack)
+    repo.create_submission(Submission("s1", "T1", "U1", "D-1", "1.0", "1.0", "F1", "checking"))
+    flow.show(repo.get("s1"), Message("checking your photo"), "checking")  # type: ignore[arg-type]
+    slack.refuse["D-1"] = ConnectionResetError("connection reset")
+    flow.show(repo.get("s1"), Message("the offer"), "offer")  # type: ignore[arg-type]
+    del slack.refuse["D-1"]
+    assert flow.deliver_notices() == 1
+    assert [m["text"] for m in slack.messages] == ["the offer"]
