@@ -190,8 +190,10 @@ class SlackOutput(WorkflowBase):
                 unanswered = 0
                 self._failed(notice, str(exc.response.get("error")), too_old, held)
                 continue
-            except Exception as exc:  # no answer from Slack: it may be out of reach
-                self._failed(notice, type(exc).__name__, too_old, held)
+            except Exception as exc:  # no answer from Slack (it may be out of reach), or a surprise
+                # (NO_ANSWER makes the next round look in the thread first: it may have arrived)
+                error = NO_ANSWER if isinstance(exc, NO_ANSWER_ERRORS) else type(exc).__name__
+                self._failed(notice, error, too_old, held)
                 unanswered += 1
                 if unanswered >= UNREACHABLE_AFTER:
                     break

@@ -216,6 +216,17 @@ def test_a_post_slack_did_not_answer_is_queued_and_appears_once(database_url: st
     assert [m["text"] for m in slack.messages] == ["training done"] and repo.pending_notices() == []
 
 
+def test_a_delivery_slack_did_not_answer_is_not_posted_again_if_it_arrived(database_url: str) -> None:
+    slack = Slack()
+    flow, repo = workflow(database_url, slack)
+    queue(repo, "ready:s1", "D-1")
+    slack.answer_lost.add("D-1")  # the delivery goes through, its answer does not
+    assert flow.deliver_notices() == 0
+    slack.answer_lost.clear()
+    flow.deliver_notices()
+    assert [m["text"] for m in slack.messages] == ["ready:s1"] and repo.pending_notices() == []
+
+
 def test_a_checklist_edit_slack_did_not_answer_is_queued_and_delivered(database_url: str) -> None:
     from storage import Submission
 
