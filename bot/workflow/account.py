@@ -14,7 +14,7 @@ from ..jobs.kinds import show_message
 from ..tavus import TavusError, TavusNotFound
 from .base import NoTavusKey
 from .ids import name_problem
-from .output import SlackOutput
+from .output import NO_ANSWER_ERRORS, SlackOutput, error_of
 
 log = logging.getLogger(__name__)
 
@@ -78,5 +78,5 @@ class AccountSteps(SlackOutput):
         )
         try:
             self.slack_for(team_id).views_publish(user_id=user_id, view=view)
-        except SlackApiError as exc:  # the Home tab is a convenience: never fail a step over it
-            log.warning("event=home_publish_failed user=%s error=%s", user_id, exc.response.get("error"))
+        except (SlackApiError, *NO_ANSWER_ERRORS) as exc:  # the Home tab is a convenience: never fail a step over it
+            log.warning("event=home_publish_failed user=%s error=%s", user_id, error_of(exc))

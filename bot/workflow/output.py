@@ -65,7 +65,8 @@ NO_ANSWER_ERRORS = (OSError, http.client.HTTPException)
 NO_ANSWER = "no answer from Slack"  # a queued post's first error: look in the thread before posting
 
 
-def _error_of(exc: Exception) -> str:
+def error_of(exc: Exception) -> str:
+    """Slack's error code, or NO_ANSWER when Slack did not answer."""
     return str(exc.response.get("error")) if isinstance(exc, SlackApiError) else NO_ANSWER
 
 
@@ -83,7 +84,7 @@ class SlackOutput(WorkflowBase):
                 channel=channel, thread_ts=thread_ts, text=msg.text, blocks=msg.blocks or None, metadata=_metadata(key)
             )
         except (SlackApiError, *NO_ANSWER_ERRORS) as exc:
-            log.warning("event=slack_post_queued key=%s error=%s", key, _error_of(exc))
+            log.warning("event=slack_post_queued key=%s error=%s", key, error_of(exc))
             notice = {"dedupe_key": key, "team_id": team_id, "channel_id": channel, "thread_ts": thread_ts}
             unsure = {} if isinstance(exc, SlackApiError) else {"last_error": NO_ANSWER}  # it may have been posted
             self.s.repo.queue_notice({**notice, "text": msg.text, "blocks": msg.blocks, **unsure})
@@ -136,7 +137,7 @@ class SlackOutput(WorkflowBase):
                 channel=sub.channel_id, ts=sub.checklist_ts, text=msg.text, blocks=msg.blocks
             )
         except (SlackApiError, *NO_ANSWER_ERRORS) as exc:  # an edit may be sent twice: it is the same edit
-            log.warning("event=slack_update_queued submission=%s error=%s", sub.id, _error_of(exc))
+            log.warning("event=slack_update_queued submission=%s error=%s", sub.id, error_of(exc))
             self.s.repo.queue_notice(
                 {
                     "dedupe_key": f"show:{sub.id}:{step}",

@@ -53,6 +53,10 @@ class Slack:
                 message["text"] = text
         return {"ok": True, "ts": ts}
 
+    def views_publish(self, *, user_id: str, **_: Any) -> dict[str, Any]:
+        self._call(f"home:{user_id}", "")
+        return {"ok": True}
+
     def conversations_replies(self, *, channel: str, **_: Any) -> dict[str, Any]:
         return {"ok": True, "messages": [m for m in self.messages if m["channel"] == channel]}
 
@@ -239,3 +243,19 @@ def test_a_checklist_edit_slack_did_not_answer_is_queued_and_delivered(database_
     del slack.refuse["D-1"]
     assert flow.deliver_notices() == 1
     assert [m["text"] for m in slack.messages] == ["the offer"]
+
+
+def test_an_app_home_slack_did_not_answer_fails_no_step(database_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    """The Home tab is refreshed after the thread is shown; no answer to that refresh must not
+    fail the step (before, only Slack's own error answers were let pass)."""
+    from storage import Submission
+
+    slack = Slack()
+    flow, repo = workflow(database_url, slack)
+    repo.create_submission(Submission("s1", "T1", "U1", "D-1", "1.0", "1.0", "F1", "ready"))
+    repo.mark_home_seen("T1", "U1")
+    slack.refuse["home:U1"] = TimeoutError("The read operation timed out")
+    with caplog.at_level(logging.WARNING):
+        flow.show(repo.get("s1"), Message("expired"), "expired")  # type: ignore[arg-type]
+    assert [m["text"] for m in slack.messages] == ["expired"]
+    assert "event=home_publish_failed user=U1 error=no answer from Slack" in caplog.text
