@@ -86,8 +86,8 @@ class SlackOutput(WorkflowBase):
         except (SlackApiError, *NO_ANSWER_ERRORS) as exc:
             log.warning("event=slack_post_queued key=%s error=%s", key, error_of(exc))
             notice = {"dedupe_key": key, "team_id": team_id, "channel_id": channel, "thread_ts": thread_ts}
-            unsure = {} if isinstance(exc, SlackApiError) else {"last_error": NO_ANSWER}  # it may have been posted
-            self.s.repo.queue_notice({**notice, "text": msg.text, "blocks": msg.blocks, **unsure})
+            first_error = None if isinstance(exc, SlackApiError) else NO_ANSWER  # without an answer it may be there
+            self.s.repo.queue_notice({**notice, "text": msg.text, "blocks": msg.blocks, "last_error": first_error})
             return None
         ts = resp.get("ts")
         return str(ts) if ts else None
@@ -118,16 +118,17 @@ class SlackOutput(WorkflowBase):
         )
 
     def _show(self, sub: Submission, msg: Message, step: str) -> None:
+        key = f"{CHECKLIST_KEY}{sub.id}"
         if not sub.checklist_ts and sub.checklist_posting_at:
             # An earlier attempt was posting it when its process died: did it get there?
-            found = self._find_in_thread(sub.channel_id, sub.thread_ts, f"{CHECKLIST_KEY}{sub.id}", sub.team_id)
+            found = self._find_in_thread(sub.channel_id, sub.thread_ts, key, sub.team_id)
             if found:
                 sub.checklist_ts = found
                 self.s.repo.update(sub.id, checklist_ts=found)
         if not sub.checklist_ts:
             sub.checklist_posting_at = utc_now()
             self.s.repo.update(sub.id, checklist_posting_at=sub.checklist_posting_at)
-            ts = self.post(sub.channel_id, sub.thread_ts, msg, f"{CHECKLIST_KEY}{sub.id}", sub.team_id)
+            ts = self.post(sub.channel_id, sub.thread_ts, msg, key, sub.team_id)
             if ts:
                 sub.checklist_ts = ts
                 self.s.repo.update(sub.id, checklist_ts=ts)
@@ -189,7 +190,7 @@ class SlackOutput(WorkflowBase):
                 continue
             except SlackApiError as exc:  # Slack answered no: it was not posted
                 unanswered = 0
-                self._failed(notice, str(exc.response.get("error")), too_old, held)
+                self._failed(notice, error_of(exc), too_old, held)
                 continue
             except Exception as exc:  # no answer from Slack (it may be out of reach), or a surprise
                 # (NO_ANSWER makes the next round look in the thread first: it may have arrived)

@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from bot.messages import Message
 from bot.workflow import Workflow
 from bot.workspaces.directory import WorkspaceGone
-from storage import Repository
+from storage import Repository, Submission
 from storage.records import seconds_ago
 from tests.unit.workflow_on import workflow_on
 
@@ -29,7 +29,7 @@ class Slack:
         self.answer_lost: set[str] = set()  # channels where a post goes through but its answer is lost
         self.refuse: dict[str, str | Exception] = {}  # channel → Slack's error code, or a raised error
 
-    def _call(self, channel: str, text: str) -> None:
+    def _refuse_if_told(self, channel: str) -> None:
         refusal = self.refuse.get(channel)
         if isinstance(refusal, Exception):
             raise refusal
@@ -37,7 +37,7 @@ class Slack:
             raise SlackApiError("refused", MagicMock(get=lambda k, d=None: refusal if k == "error" else d))
 
     def chat_postMessage(self, *, channel: str, text: str, **kwargs: Any) -> dict[str, Any]:  # noqa: N802
-        self._call(channel, text)
+        self._refuse_if_told(channel)
         ts = f"2.{len(self.messages)}"
         self.posted.append((channel, text))
         self.messages.append({"channel": channel, "ts": ts, "text": text, "metadata": kwargs.get("metadata")})
@@ -46,7 +46,7 @@ class Slack:
         return {"ok": True, "ts": ts}
 
     def chat_update(self, *, channel: str, ts: str, text: str, **_: Any) -> dict[str, Any]:
-        self._call(channel, text)
+        self._refuse_if_told(channel)
         self.posted.append((channel, text))
         for message in self.messages:
             if message["ts"] == ts:
@@ -54,7 +54,7 @@ class Slack:
         return {"ok": True, "ts": ts}
 
     def views_publish(self, *, user_id: str, **_: Any) -> dict[str, Any]:
-        self._call(f"home:{user_id}", "")
+        self._refuse_if_told(f"home:{user_id}")
         return {"ok": True}
 
     def conversations_replies(self, *, channel: str, **_: Any) -> dict[str, Any]:
@@ -166,8 +166,6 @@ def test_a_post_queued_when_slack_failed_is_delivered_as_its_workspace(database_
 def test_a_checklist_queued_when_slack_failed_is_posted_once(database_url: str) -> None:
     """The checklist's first post fails and is queued; the next step shows the checklist again
     (now the offer): one checklist message in the thread, showing the latest content."""
-    from storage import Submission
-
     slack = Slack()
     flow, repo = workflow(database_url, slack)
     repo.create_submission(Submission("s1", "T1", "U1", "D-1", "1.0", "1.0", "F1", "checking"))
@@ -183,8 +181,6 @@ def test_a_checklist_queued_when_slack_failed_is_posted_once(database_url: str) 
 def test_a_checklist_shown_again_while_its_post_still_waits_goes_out_once_with_the_newest_content(
     database_url: str,
 ) -> None:
-    from storage import Submission
-
     slack = Slack()
     flow, repo = workflow(database_url, slack)
     repo.create_submission(Submission("s1", "T1", "U1", "D-1", "1.0", "1.0", "F1", "checking"))
@@ -232,8 +228,6 @@ def test_a_delivery_slack_did_not_answer_is_not_posted_again_if_it_arrived(datab
 
 
 def test_a_checklist_edit_slack_did_not_answer_is_queued_and_delivered(database_url: str) -> None:
-    from storage import Submission
-
     slack = Slack()
     flow, repo = workflow(database_url, slack)
     repo.create_submission(Submission("s1", "T1", "U1", "D-1", "1.0", "1.0", "F1", "checking"))
@@ -248,8 +242,6 @@ def test_a_checklist_edit_slack_did_not_answer_is_queued_and_delivered(database_
 def test_an_app_home_slack_did_not_answer_fails_no_step(database_url: str, caplog: pytest.LogCaptureFixture) -> None:
     """The Home tab is refreshed after the thread is shown; no answer to that refresh must not
     fail the step (before, only Slack's own error answers were let pass)."""
-    from storage import Submission
-
     slack = Slack()
     flow, repo = workflow(database_url, slack)
     repo.create_submission(Submission("s1", "T1", "U1", "D-1", "1.0", "1.0", "F1", "ready"))
