@@ -214,6 +214,35 @@ class TavusClient:
     def list_replicas(
         self, *, replica_ids: Iterable[str] | None = None, page: int = 1, limit: int = LIST_PAGE_LIMIT
     ) -> list[Replica]:
+        return self._replica_page(page, limit, replica_ids)[0]
+
+    def find_replica_by_name(self, replica_name: str, max_pages: int = 1000) -> Replica | None:
+        """Search the account's replicas for an exact name (used to reconcile a crash).
+
+        None only when the whole list was read: a wrong None makes a second replica, so a
+        page shorter than asked (Tavus may cap its pages) is not taken for the end, and a
+        list that lost entries while it was read (a later page's entries moved onto one
+        already read) or that is too long to read raises a retryable TavusError instead."""
+        first_total: int | None = None
+        seen = 0
+        for page in range(1, max_pages + 1):
+            batch, total = self._replica_page(page)
+            for replica in batch:
+                if replica.replica_name == replica_name:
+                    return replica
+            seen += len(batch)
+            if first_total is None:
+                first_total = total
+            elif total is not None and total < first_total:
+                raise TavusError(None, "replicas were deleted while the list was searched", retryable=True)
+            if not batch or (total is not None and seen >= total):
+                return None
+        raise TavusError(None, f"the replica list is longer than {max_pages} pages", retryable=True)
+
+    def _replica_page(
+        self, page: int, limit: int = LIST_PAGE_LIMIT, replica_ids: Iterable[str] | None = None
+    ) -> tuple[list[Replica], int | None]:
+        """One page of the account's replicas, and the list's `total_count` if Tavus gave it."""
         params: dict[str, Any] = {"limit": limit, "page": page, "replica_type": "user"}
         if replica_ids is not None:
             params["replica_ids"] = ",".join(replica_ids)
@@ -221,18 +250,8 @@ class TavusClient:
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
             raise TavusError(None, "Tavus's replica list had no data array")
-        return [Replica.from_json(item) for item in data]
-
-    def find_replica_by_name(self, replica_name: str, max_pages: int = 20) -> Replica | None:
-        """Search the account's replicas for an exact name (used to reconcile a crash)."""
-        for page in range(1, max_pages + 1):
-            batch = self.list_replicas(page=page)
-            for replica in batch:
-                if replica.replica_name == replica_name:
-                    return replica
-            if len(batch) < LIST_PAGE_LIMIT:
-                return None
-        return None
+        total = body.get("total_count")
+        return [Replica.from_json(item) for item in data], total if isinstance(total, int) else None
 
     def delete_replica(self, replica_id: str) -> None:
         self._request("DELETE", f"{RESOURCE_PATH}/{replica_id}")

@@ -129,12 +129,55 @@ def test_create_is_never_retried_when_tavus_may_have_acted() -> None:
     assert slept == [2.0]  # 429 means Tavus did nothing: safe to send again
 
 
-def test_find_replica_by_name_pages_through_the_list() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        page = int(request.url.params["page"])
-        data = [{"replica_id": f"r{page}-{i}", "replica_name": f"n{page}-{i}"} for i in range(100 if page < 3 else 5)]
-        return httpx.Response(200, json={"data": data, "total_count": 205})
+def _listing(names: list[str], page_cap: int = 100, with_total: bool = True, shrink_after: int | None = None):  # type: ignore[no-untyped-def]
+    """A Tavus list endpoint over `names` that gives at most `page_cap` per page; after
+    `shrink_after` pages one entry already read is deleted (the rest move up a place)."""
+    served: list[int] = []
+    items = list(names)
 
+    def handler(request: httpx.Request) -> httpx.Response:
+        page, limit = int(request.url.params["page"]), min(int(request.url.params["limit"]), page_cap)
+        served.append(page)
+        if shrink_after is not None and len(served) == shrink_after + 1:
+            del items[0]
+        data = [{"replica_id": f"r-{n}", "replica_name": n} for n in items[(page - 1) * limit : page * limit]]
+        return httpx.Response(200, json={"data": data, **({"total_count": len(items)} if with_total else {})})
+
+    return handler, served
+
+
+def test_find_replica_by_name_pages_through_the_list() -> None:
+    names = [f"n{i}" for i in range(205)]
+    handler, served = _listing(names)
     c, _ = client(handler)
-    assert c.find_replica_by_name("n3-4").replica_id == "r3-4"  # type: ignore[union-attr]
+    assert c.find_replica_by_name("n204").replica_id == "r-n204"  # type: ignore[union-attr]
+    served.clear()
     assert c.find_replica_by_name("missing") is None
+    assert served == [1, 2, 3]  # total_count says the third page was the last
+
+
+def test_a_short_page_is_not_taken_for_the_end_of_the_list() -> None:
+    # Tavus may give fewer than asked: the replica on a later page must still be found, or
+    # reconciling a lost create would make a second replica.
+    names = [f"n{i}" for i in range(120)]
+    for with_total in (True, False):
+        handler, served = _listing(names, page_cap=50, with_total=with_total)
+        c, _ = client(handler)
+        assert c.find_replica_by_name("n110").replica_id == "r-n110"  # type: ignore[union-attr]
+        served.clear()
+        assert c.find_replica_by_name("missing") is None
+        assert served == ([1, 2, 3] if with_total else [1, 2, 3, 4])  # without a total: up to an empty page
+
+
+def test_a_list_that_cannot_be_read_whole_is_no_answer() -> None:
+    names = [f"n{i}" for i in range(300)]
+    handler, _ = _listing(names, shrink_after=1)  # an entry on page 2 moves onto page 1 unread
+    c, _ = client(handler)
+    with pytest.raises(TavusError) as err:
+        c.find_replica_by_name("n100")
+    assert err.value.retryable and "deleted" in err.value.message
+    handler, _ = _listing(names)
+    c, _ = client(handler)
+    with pytest.raises(TavusError) as err:
+        c.find_replica_by_name("missing", max_pages=2)
+    assert err.value.retryable
