@@ -144,9 +144,8 @@ def workers_line(status: WorkerStatus) -> str:
 def cmd_jobs(state: str | None, limit: int) -> int:
     """Print the latest jobs and the live processes, for an operator."""
     import os
-    from datetime import UTC, datetime
 
-    from storage import Database, describe
+    from storage import Database, clock, describe
     from storage.jobs import JobStore
     from storage.leases import Leases
 
@@ -155,6 +154,7 @@ def cmd_jobs(state: str | None, limit: int) -> int:
     read_dotenv()
     target = os.environ.get("DATABASE_URL") or os.environ.get("DATABASE_PATH") or "replica-bot.db"
     db = Database(target)
+    clock.sync(db)  # heartbeats and due times are the database's
     store, leases = JobStore(db), Leases(db)
     print(f"database: {describe(target)}")
     print("jobs by state: " + ", ".join(f"{k} {v}" for k, v in sorted(store.counts().items())))
@@ -162,7 +162,7 @@ def cmd_jobs(state: str | None, limit: int) -> int:
     alive = leases.processes(alive_within_seconds=PROCESS_LISTING_SECONDS)
     for p in alive:
         print(f"process {p.id} ({p.role}) on {p.host} pid {p.pid}, since {p.started_at}, heartbeat {p.heartbeat_at}")
-    print(workers_line(status_of(alive, store.waiting(), datetime.now(UTC))))
+    print(workers_line(status_of(alive, store.waiting(), clock.now())))
     for job in store.recent(limit, state):
         error = f"  last error: {job.last_error[:120]}" if job.last_error else ""
         print(f"#{job.id} {job.kind} [{job.state}] attempt {job.attempt}/{job.max_attempts} {job.subject or ''}{error}")

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 
-from storage import Repository
+from storage import Repository, clock
 
 from .tavus import TavusError, Voice
 
@@ -124,6 +124,6 @@ class VoiceCatalog:
 
 def _age_seconds(stamp: str) -> float:
     try:
-        return (datetime.now().astimezone() - datetime.fromisoformat(stamp)).total_seconds()
+        return (clock.now() - datetime.fromisoformat(stamp)).total_seconds()  # stamped by the database's clock
     except ValueError:
         return float("inf")

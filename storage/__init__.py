@@ -3,8 +3,9 @@
 The only place with SQL. `Database` picks the engine; `Repository` reads and writes.
 """
 
+from .clock import seconds_ago, seconds_from_now, utc_now
 from .engine import Database, describe
-from .records import OutboxMessage, Submission, seconds_ago, seconds_from_now, utc_now
+from .records import OutboxMessage, Submission
 from .repository import Repository
 
 __all__ = [

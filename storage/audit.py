@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from .clock import seconds_ago, utc_now
 from .engine import Database, Tx
-from .records import seconds_ago, utc_now
 
 ACTIONS = (
     "consent",

@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -270,6 +271,17 @@ class Database:
         held = [self.engine.raw_connection() for _ in range(connections)]
         for conn in held:
             conn.close()
+
+    def server_time(self) -> datetime | None:
+        """The PostgreSQL server's clock now (for clock.sync); None for SQLite, which runs on
+        this machine. `clock_timestamp()`, not `now()`: that is the transaction's start."""
+        if not self.is_postgres:
+            return None
+        with self.read() as tx:
+            row = tx.first("SELECT clock_timestamp()")
+        assert row is not None
+        value: datetime = row[0]
+        return value
 
     def ping(self) -> bool:
         """True when the database answers (the health check)."""

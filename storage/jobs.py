@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .clock import seconds_ago, seconds_from_now, utc_now
 from .engine import ENQUEUED, Database, Tx
-from .records import seconds_ago, seconds_from_now, utc_now
 
 NOTIFY_CHANNEL = "replica_bot_jobs"
 # Rows in one INSERT: 9 parameters each stays under old SQLite builds' 999-parameter limit.

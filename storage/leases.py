@@ -14,9 +14,9 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .clock import seconds_ago, seconds_from_now, utc_now
 from .engine import ENQUEUED, Database
 from .jobs import NOTIFY_CHANNEL
-from .records import seconds_ago, seconds_from_now, utc_now
 
 
 @dataclass

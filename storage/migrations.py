@@ -10,8 +10,8 @@ adopted: its migrations m001–m004 built exactly the schema of m001 here.
 
 from __future__ import annotations
 
+from .clock import utc_now
 from .engine import Database, Tx
-from .records import utc_now
 
 # pg_advisory_xact_lock key: any constant unique to this application ("replica!" in ASCII).
 MIGRATION_LOCK_KEY = 0x7265706C69636121

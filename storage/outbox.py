@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .clock import utc_now
 from .engine import Database, Tx
-from .records import OutboxMessage, utc_now
+from .records import OutboxMessage
 
 
 class OutboxStore:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .clock import utc_now
 from .engine import Database
-from .records import utc_now
 
 _PREF_COLUMNS = frozenset({"voice_name", "replica_name", "home_seen_at"})
 

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .audit import AuditEvent, insert_audit
+from .clock import utc_now
 from .engine import Database, Tx
-from .records import utc_now
 
 # Counted towards quota and concurrency: replicas created, and submissions cleared and about to be.
 _CLEARED = "(status = 'submitting' AND cleared_at IS NOT NULL)"

@@ -1,24 +1,10 @@
-"""The rows the bot keeps, as plain dataclasses, and the one timestamp format they use."""
+"""The rows the bot keeps, as plain dataclasses (their timestamps: clock.py)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta
 from typing import Any
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def seconds_ago(seconds: float) -> str:
-    """A timestamp in the same form as utc_now(), `seconds` in the past."""
-    return (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat(timespec="seconds")
-
-
-def seconds_from_now(seconds: float) -> str:
-    return seconds_ago(-seconds)
 
 
 @dataclass

@@ -14,15 +14,16 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import fields
 from typing import Any
 
-from . import migrations
+from . import clock, migrations
 from .audit import AuditEvent, AuditStore, insert_audit
+from .clock import seconds_ago, utc_now
 from .engine import Database, Tx
 from .jobs import JobSpec, insert_job
 from .outbox import OutboxStore
 from .people import PeopleStore
 from .policy import PolicyStore
 from .read_batch import ReadBatcher
-from .records import SUBMISSION_FIELDS, Submission, seconds_ago, utc_now
+from .records import SUBMISSION_FIELDS, Submission
 from .workspaces import WorkspaceStore
 
 # What lists of submissions (App Home, cancel) read: not the file object or findings.
@@ -39,6 +40,7 @@ class Repository(PeopleStore, OutboxStore, WorkspaceStore, AuditStore, PolicySto
         """`target`: a SQLite path, a postgresql:// URL, or an open Database."""
         self.db = target if isinstance(target, Database) else Database(target)
         migrations.apply(self.db)
+        clock.sync(self.db)  # every process's timestamps from the database's clock (clock.py)
         self._latest_reads: ReadBatcher[_LatestKey, list[dict[str, Any]]] | None = None  # batch_latest_reads()
 
     def close(self) -> None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .clock import utc_now
 from .engine import Database
-from .records import utc_now
 
 
 def install_key(enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool) -> str:

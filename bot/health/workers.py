@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from storage import clock
 from storage.jobs import JobStore, Waiting
 from storage.leases import Leases, ProcessRow
 
@@ -116,7 +117,7 @@ class WorkerWatch:
 
     def _remember(self, processes: Sequence[ProcessRow]) -> WorkerStatus:
         """The status with these live processes (just read) and the jobs waiting now."""
-        status = status_of(processes, self._jobs.waiting(), datetime.now(UTC))
+        status = status_of(processes, self._jobs.waiting(), clock.now())
         with self._lock:
             self._last = status
             self._log_change(status)
@@ -150,6 +151,7 @@ class WorkerWatch:
     def _loop(self) -> None:
         while True:
             try:
+                clock.sync(self._leases.db)  # workers' heartbeats are judged on the database's clock
                 self.check()
             except Exception as exc:  # the database is away: /healthz says so; keep looking
                 log.warning("event=worker_watch_failed error=%s", type(exc).__name__)

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
-from storage import Database
+from storage import Database, clock
 from storage.jobs import Job, JobStore
 from storage.leases import Leases
 
@@ -231,6 +231,7 @@ class JobRunner:
         interval = heartbeat_seconds(self._lease)
         while not self._stopping.wait(interval):
             try:
+                clock.sync(self._db)  # first: the renewal's time is the database's
                 self.store.renew(self.id, self._lease)
                 self.leases.beat(self.id, self._role)
                 self._reap()

@@ -13,11 +13,10 @@ decision is checked where it is recorded: a crafted payload changes nothing.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from slack_sdk.errors import SlackApiError
 
-from storage import Submission, seconds_ago, utc_now
+from storage import Submission, clock, seconds_ago, utc_now
 from storage.audit import AuditEvent
 
 from .. import messages
@@ -54,7 +53,7 @@ class ApprovalSteps(WorkspaceSteps):
             self._refuse(sub, Refusal("no_approvers", "approval is required here but no approvers channel is set"))
             return False
         needs_approval = policy.approval and not self._approval_current(sub)
-        now = datetime.now(UTC)
+        now = clock.now()
         verdict: list[Refusal | None] = []
 
         def allow(used: list[str], training: int) -> bool:

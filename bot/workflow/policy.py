@@ -14,6 +14,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from storage import clock
 from storage.audit import AuditEvent
 
 from .. import messages
@@ -93,7 +94,7 @@ class PolicySteps(ApprovalSteps):
         blocks = self.settings_blocks(team_id, user_id) or []
         stored = self.s.repo.policy_of(team_id)
         policy = Policy.from_json(stored.text if stored else None)
-        since = window_start(datetime.now(UTC)).isoformat(timespec="seconds")
+        since = window_start(clock.now()).isoformat(timespec="seconds")
         latest = [
             messages.audit_line(e.at, e.actor, e.action, e.subject)
             for e in self.s.repo.audit_entries(team_id=team_id, limit=LATEST_AUDIT_SHOWN)

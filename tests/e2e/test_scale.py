@@ -28,6 +28,7 @@ from .harness import BotProcess, bot_env, command_form, database_env, file_share
 
 PEOPLE = [f"U0P{i:02d}" for i in range(10)]
 LEASE = 3  # seconds: JOB_LEASE_SECONDS for these tests
+CLOCK_AHEAD = Path(__file__).parent / "clock_ahead"  # sitecustomize.py: a wall clock ahead
 
 
 class Cluster:
@@ -235,6 +236,43 @@ def test_sigterm_gives_back_a_running_job_and_exits_within_30_s(
     wait_for(lambda: any("Training started" in u["text"] for u in updates_of(fake_slack, checklist)), timeout=30)
     assert len(fake_tavus.replicas) == 1 and fake_tavus.requests["POST /v2/replicas"] == 1
     print(f"\nSIGTERM with a job running: exited after {took:.1f} s")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # machines share a server
+def test_a_worker_whose_machine_clock_is_ahead_does_not_create_a_replica_twice(
+    cluster: Cluster, fake_slack: FakeSlack, fake_tavus: FakeTavus
+) -> None:
+    web = cluster.launch("web", "web")
+    # This worker takes its time inside the create job (after the S3 upload, before Tavus) ...
+    stall = 12
+    slow = cluster.launch("worker", "slow", REPLICA_BOT_FAILPOINTS=f"after_s3_upload:sleep={stall}")
+    for bot in (web, slow):
+        bot.wait_ready()
+    slow_id = cluster.process_id(slow)
+    web.send_command("voice anna")
+    file_obj = fake_slack.add_file("F0SKEW", "me.jpg", photo_samples.headshot_jpeg())
+    web.send_event(file_share_event(file_obj, ts="1740000000.000100"), "EvSkew")
+    checklist = checklist_ts(fake_slack, "1740000000.000100")
+    create = block_of(ready_update(fake_slack, checklist), "draft_actions")["elements"][0]  # type: ignore[index]
+    web.click("create_replica", create["value"], checklist)
+    wait_for(
+        lambda: cluster.query("SELECT id FROM jobs WHERE kind = 'create_replica' AND locked_by = :w", w=slow_id),
+        timeout=20,
+    )
+    stalled = time.monotonic()
+    # ... while a worker starts on a machine whose clock is five minutes ahead. By its own
+    # clock the job's lock ran out long ago: it would take the job as a dead worker's, find
+    # no replica at Tavus yet (grace over, by that clock too) and create one, then the slow
+    # worker would create another. On the database's clock the lock is live.
+    ahead = cluster.launch("worker", "ahead", PYTHONPATH=str(CLOCK_AHEAD), TEST_CLOCK_AHEAD_SECONDS="300")
+    ahead.wait_ready()
+    wait_for(lambda: any("Training started" in u["text"] for u in updates_of(fake_slack, checklist)), timeout=30)
+    # The slow worker goes on to Tavus once its stall ends: wait for that, and for more claims.
+    time.sleep(max(0.0, stalled + stall + LEASE + 1 - time.monotonic()))
+    assert fake_tavus.requests["POST /v2/replicas"] == 1 and len(fake_tavus.replicas) == 1
+    (attempts,) = cluster.query("SELECT attempt FROM jobs WHERE kind = 'create_replica'")[0]
+    assert attempts == 1  # nobody took it over
+    assert "event=clock_skew offset_s=300" in ahead.logs()
 
 
 def test_healthz_answers_200_only_while_the_database_answers(cluster: Cluster, database_url: str, postgres) -> None:  # type: ignore[no-untyped-def]

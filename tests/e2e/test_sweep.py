@@ -16,9 +16,9 @@ from bot.tavus import TavusClient
 from bot.voices import VoiceCatalog
 from bot.workflow import Services, Workflow
 from storage import Repository, Submission
+from storage.clock import seconds_ago
 from storage.jobs import JobStore
 from storage.leases import Leases
-from storage.records import seconds_ago
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.tavus_api import FakeTavus
 

@@ -15,7 +15,7 @@ from bot.messages import Message
 from bot.workflow import Workflow
 from bot.workspaces.directory import WorkspaceGone
 from storage import Repository, Submission
-from storage.records import seconds_ago
+from storage.clock import seconds_ago
 from tests.unit.workflow_on import workflow_on
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from storage import Repository, Submission
-from storage.records import seconds_ago
+from storage.clock import seconds_ago
 
 
 def sub(sid: str, file_id: str = "F1", ts: str = "1.1") -> Submission:
