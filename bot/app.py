@@ -14,10 +14,6 @@ import httpx
 from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-)
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.token_rotation import TokenRotator
 
@@ -32,6 +28,7 @@ from .inbox import Door, Replay
 from .photo.analysis import default_analyzer
 from .rehost import PhotoRehost
 from .roles import ROLES, WebRole, WorkerRole
+from .slack_client import make_slack_client
 from .slack_files import SlackFileDownloader
 from .tavus import TavusClient
 from .traffic import RequestGauge
@@ -45,18 +42,6 @@ log = logging.getLogger(__name__)
 
 # SIGTERM to exit: the web role closes at once, running jobs get the rest of this.
 STOP_SECONDS = 25.0
-
-
-def make_slack_client(settings: Settings, token: str | None) -> WebClient:
-    return WebClient(
-        token=token,
-        base_url=settings.slack_api_url,
-        timeout=15,
-        retry_handlers=[
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ConnectionErrorRetryHandler(max_retry_count=2),
-        ],
-    )
 
 
 def make_tavus_client(settings: Settings, key: str) -> TavusClient:

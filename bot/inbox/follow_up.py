@@ -13,8 +13,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
+
+from ..slack_client import reply_retry_handlers
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def post_reply(response_url: str, body: Mapping[str, Any]) -> bool:
     client = WebhookClient(
         response_url,
         timeout=TIMEOUT_SECONDS,
-        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=2)],
+        retry_handlers=reply_retry_handlers(),
     )
     try:
         response = client.send_dict(dict(body))

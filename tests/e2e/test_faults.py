@@ -182,6 +182,18 @@ def test_slack_rate_limits_and_errors_lose_no_message(
     finish_and_check(fake_slack, fake_tavus, photo_ts, replica_id, s3_client, bucket)
 
 
+def test_a_notice_whose_answer_slack_lost_is_posted_once(
+    start_bot: Callable[..., BotProcess], fake_slack: FakeSlack, fake_tavus: FakeTavus, s3_client, bucket
+) -> None:
+    bot = start_bot()
+    photo_ts, ts, sid, replica_id = start_training(bot, fake_slack, fake_tavus, 8)
+    # Slack posts the ready notice, but the connection closes before its answer arrives:
+    # sending it again (as slack-sdk's connection retry would) posts it twice.
+    fake_slack.lose_answer_next("chat.postMessage")
+    finish_and_check(fake_slack, fake_tavus, photo_ts, replica_id, s3_client, bucket)
+    assert fake_slack.answers_lost["chat.postMessage"] == 0  # the answer was lost indeed
+
+
 def test_long_training_noted_once_and_vanished_replica_fails(
     start_bot: Callable[..., BotProcess], fake_slack: FakeSlack, fake_tavus: FakeTavus, s3_client, bucket
 ) -> None:

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+HANG_UP = 0  # a `handle` status: close the connection without answering
+
 
 class FakeServer:
     """Owns a ThreadingHTTPServer on 127.0.0.1 and routes requests to `handle`."""
@@ -30,6 +32,9 @@ class FakeServer:
                     self.close_connection = True
                     return
                 status, headers, payload = outer.handle(self.command, self.path, dict(self.headers), body)
+                if status == HANG_UP:  # acted on, and the answer is lost on the way back
+                    self.close_connection = True
+                    return
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
-from .http import FakeServer, json_response
+from .http import HANG_UP, FakeServer, json_response
 
 
 @dataclass
@@ -41,6 +41,7 @@ class FakeSlack(FakeServer):
         self.files: dict[str, tuple[str, bytes, str]] = {}  # id -> (name, bytes, mimetype)
         self.file_downloads: list[dict[str, str | None]] = []
         self.forced: dict[str, deque[tuple[int, dict[str, Any], dict[str, str]]]] = {}
+        self.answers_lost: dict[str, int] = {}  # method: how many more answers to lose
         self.messages: list[dict[str, Any]] = []  # what chat.postMessage stored, for conversations.replies
         self.streamed: set[str] = set()  # files served chunked, without a length
         self.bytes_served: dict[str, int] = {}
@@ -171,6 +172,12 @@ class FakeSlack(FakeServer):
             grant = self.codes.pop(str(args.get("code")), None)  # a code works once
         return self._issue(grant) if grant else {"ok": False, "error": "invalid_code"}
 
+    def lose_answer_next(self, method: str, times: int = 1) -> None:
+        """The next `times` calls of `method` do what they ask, but their answers never reach
+        the caller: the connection closes first (a reset on the way back from Slack)."""
+        with self.lock:
+            self.answers_lost[method] = self.answers_lost.get(method, 0) + times
+
     def fail_next(self, method: str, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         with self.lock:
             self.forced.setdefault(method, deque()).append((status, body, headers or {}))
@@ -190,6 +197,15 @@ class FakeSlack(FakeServer):
             return f"{self._ts:.6f}"
 
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        answer = self._act(method, path, headers, body)
+        api_method = urlparse(path).path.removeprefix("/api/")
+        with self.lock:
+            if self.answers_lost.get(api_method):
+                self.answers_lost[api_method] -= 1
+                return HANG_UP, {}, b""
+        return answer
+
+    def _act(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
         parsed = urlparse(path)
         lower = {k.lower(): v for k, v in headers.items()}
         if parsed.path.startswith("/files/"):
