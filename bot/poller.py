@@ -19,6 +19,7 @@ from .workspaces.directory import Workspaces
 
 log = logging.getLogger(__name__)
 
+KEY_REFUSED = (401, 403)
 FINISHED_JOBS_KEPT_SECONDS = 7 * 86_400  # a job's history stays readable for a week
 # Slack retries an event three times, the last after ~5 minutes (within an hour at most);
 # a day covers that with room for a backlog of stored events.
@@ -40,6 +41,7 @@ def poll_training(workflow: Workflow) -> int:
         key = keys[sub.team_id]
         if key is None:
             log.warning("event=poll_skipped submission=%s reason=no_tavus_key", sub.id)
+            workflow.note_unfollowable(sub, "this workspace's Tavus key was removed")
             continue
         by_key.setdefault(key, []).append(sub)
     for key, subs in by_key.items():
@@ -56,6 +58,9 @@ def _poll_account(workflow: Workflow, tavus: TavusClient, training: list[Submiss
             found = {r.replica_id: r for r in tavus.list_replicas(replica_ids=ids, limit=len(ids))}
         except TavusError as exc:
             log.warning("event=poll_failed batch=%d error=%s", len(ids), exc)
+            if exc.status in KEY_REFUSED:  # not a passing outage: it lasts until someone acts
+                for sub in batch:
+                    workflow.note_unfollowable(sub, f"Tavus refuses this workspace's API key ({exc.status})")
             continue
         for sub in batch:
             try:

@@ -374,6 +374,23 @@ def long_training_message(replica_id: str, hours: int) -> Message:
     return Message(text, [section(text)])
 
 
+def replica_lost_message(user_id: str, replica_id: str, reason: str) -> Message:
+    """Polling cannot find the replica any more: not a training failure (the photo is not to
+    blame), so no advice about photos."""
+    text = f"<@{user_id}> :x: I can't follow replica `{replica_id}` any more: {escape(reason)}"
+    return Message(text, [section(text)])
+
+
+def unfollowable_message(replica_id: str, why: str) -> Message:
+    """Training goes on at Tavus, but the bot cannot ask about it (`why`: the key's trouble)."""
+    text = (
+        f":warning: I can't check on replica `{replica_id}` right now: {why}. Training goes on at "
+        "Tavus. Ask whoever manages this bot to connect a working Tavus key; I'll reply here when "
+        "training ends."
+    )
+    return Message(text, [section(text)])
+
+
 def cancelled_message() -> Message:
     text = "Cancelled. Nothing was sent to Tavus; upload another photo any time."
     return Message(text, [section(text)])

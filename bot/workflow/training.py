@@ -47,8 +47,35 @@ class TrainingSteps(SlackOutput):
         self.apply_replica_status(sub, replica)
 
     def apply_missing_replica(self, sub: Submission) -> None:
-        reason = "Tavus no longer knows this replica (it may have been deleted)."
-        self._finish(sub, "failed", messages.failed_message(sub.user_id, reason), reason)
+        key_set_at = self.s.workspaces.tavus_key_info(sub.team_id).set_at
+        if key_set_at and sub.submitted_at and key_set_at > sub.submitted_at:
+            # Asked with a key connected since: perhaps another Tavus account's, which cannot
+            # see the replica. Polling cannot follow it any more either way; say which it may be.
+            reason = (
+                "Tavus does not show this replica under this workspace's Tavus key, which was changed "
+                "after the replica was created; if the new key is for another Tavus account, the replica "
+                "is in the old one."
+            )
+        else:
+            reason = "Tavus no longer knows this replica (it may have been deleted)."
+        message = messages.replica_lost_message(sub.user_id, sub.replica_id or "", reason)
+        self._finish(sub, "failed", message, reason)
+
+    def note_unfollowable(self, sub: Submission, why: str) -> None:
+        """Tell the thread, once, that training cannot be followed for now (no key, or Tavus
+        refuses it); polling goes on, and the end of training is still announced."""
+        note = messages.unfollowable_message(sub.replica_id or "", why)
+        self.s.repo.queue_notice(
+            {
+                "dedupe_key": f"unfollowable:{sub.id}",
+                "submission_id": sub.id,
+                "team_id": sub.team_id,
+                "channel_id": sub.channel_id,
+                "thread_ts": sub.thread_ts,
+                "text": note.text,
+                "blocks": note.blocks,
+            }
+        )
 
     def _still_training(self, sub: Submission, replica: Replica) -> None:
         if replica.training_progress and replica.training_progress != sub.training_progress:

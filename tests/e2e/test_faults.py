@@ -19,7 +19,7 @@ from tests.fakes.slack_api import FakeSlack
 from tests.fakes.tavus_api import FakeTavus
 
 from .flow import offer, ready_notices, start_training, thread_messages, training_replica, upload
-from .harness import BotProcess, wait_for
+from .harness import TAVUS_KEY, BotProcess, wait_for
 
 
 def finish_and_check(bot_slack: FakeSlack, tavus: FakeTavus, photo_ts: str, replica_id: str, s3, bucket) -> None:  # type: ignore[no-untyped-def]
@@ -192,6 +192,27 @@ def test_a_notice_whose_answer_slack_lost_is_posted_once(
     fake_slack.lose_answer_next("chat.postMessage")
     finish_and_check(fake_slack, fake_tavus, photo_ts, replica_id, s3_client, bucket)
     assert fake_slack.answers_lost["chat.postMessage"] == 0  # the answer was lost indeed
+
+
+def test_a_key_tavus_refuses_while_training_is_said_once_and_training_still_announced(
+    start_bot: Callable[..., BotProcess], fake_slack: FakeSlack, fake_tavus: FakeTavus, s3_client, bucket
+) -> None:
+    bot = start_bot()
+    photo_ts, ts, sid, replica_id = start_training(bot, fake_slack, fake_tavus, 9)
+    with fake_tavus.lock:
+        fake_tavus.accounts.discard(TAVUS_KEY)  # revoked in the Tavus portal: every call is 401
+
+    def notes() -> list[str]:
+        return [m["text"] for m in thread_messages(fake_slack, photo_ts) if "can't check on replica" in m["text"]]
+
+    wait_for(notes, 20)
+    time.sleep(2.5)  # more polls, refused each time
+    (note,) = notes()
+    assert "refuses this workspace's API key (401)" in note and replica_id in note
+    with fake_tavus.lock:
+        fake_tavus.accounts.add(TAVUS_KEY)  # a working key again
+    finish_and_check(fake_slack, fake_tavus, photo_ts, replica_id, s3_client, bucket)
+    assert len(notes()) == 1
 
 
 def test_long_training_noted_once_and_vanished_replica_fails(

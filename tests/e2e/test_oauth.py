@@ -243,3 +243,26 @@ def test_two_workspaces_install_and_create_with_their_own_keys_then_one_uninstal
     logs = bot.logs()
     for secret in (token_a, token_b, KEY_A, KEY_B, CLIENT_SECRET, *fake_slack.refresh_tokens, "xoxe-1-"):
         assert secret not in logs, "a secret reached the logs"
+
+
+def test_a_key_changed_to_another_account_while_training_is_named_when_the_replica_is_not_found(
+    start_bot: Callable[..., BotProcess], fake_slack: FakeSlack, fake_tavus: FakeTavus
+) -> None:
+    bot = start_oauth_bot(start_bot, fake_slack, fake_tavus)
+    assert install(bot, fake_slack, "TA", "code-A").status_code == 200
+    fake_slack.admins = {ADMIN_A}
+    assert not bot.submit_view("tavus_key_modal", key_modal(KEY_A), user=ADMIN_A, team="TA").content.strip()
+    photo = share_photo(bot, fake_slack, "TA", PERSON_A, 1)
+    ts, _ = create(bot, fake_slack, "TA", PERSON_A, photo)
+    wait_for(lambda: any("Training started" in u["text"] for u in updates_of(fake_slack, ts)), 30)
+    time.sleep(1.1)  # (timestamps have whole seconds: the key is changed in a later one)
+    # An admin connects a key of another Tavus account: that account cannot see the replica.
+    assert not bot.submit_view("tavus_key_modal", key_modal(KEY_B), user=ADMIN_A, team="TA").content.strip()
+
+    def told() -> list[str]:
+        return [m["text"] for m in fake_slack.messages if m.get("thread_ts") == photo and "can't follow" in m["text"]]
+
+    said = wait_for(told, 30)
+    assert len(said) == 1 and "changed after the replica was created" in said[0], said
+    assert "another Tavus account" in said[0] and "photo" not in said[0]  # the photo is not to blame
+    assert len(fake_tavus.replicas_of(KEY_A)) == 1
