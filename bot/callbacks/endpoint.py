@@ -1,7 +1,8 @@
 """`POST /tavus/callback/<token>`: check, answer fast, and leave the deciding to a job.
 
 Answers: 202 when a confirming job was queued (or one already is); 404 for a token we never
-issued; 409 when the body names another replica than the token's; 400 for a body that is
+issued; 409 when the body names another replica than the token's (any id is taken while the
+create's own answer is not written yet: the confirming job waits for it); 400 for a body that is
 not the documented JSON; 413 past the size cap. Nothing here changes a submission.
 """
 
@@ -46,10 +47,11 @@ def handle_callback(repo: Repository, jobs: JobStore, token: str, body: bytes) -
     if not isinstance(replica_id, str) or not isinstance(hinted, str):
         log.warning("event=callback_refused reason=malformed_body submission=%s", sub.id)
         return Answer(400, "expected JSON with replica_id and status")
-    if replica_id != sub.replica_id:
+    early = sub.status == "submitting" and sub.replica_id is None  # called back before the create's answer
+    if replica_id != sub.replica_id and not early:
         log.warning("event=callback_refused reason=other_replica submission=%s", sub.id)
         return Answer(409, "this callback is for another replica")
-    if sub.status != "training":
+    if sub.status not in ("training", "submitting"):
         return Answer(202, "already settled")  # a late or repeated callback: nothing to do
     queued = jobs.enqueue(confirm_replica.spec(sub.id, sub.team_id))
     log.info("event=callback_accepted submission=%s hinted=%s queued=%s", sub.id, hinted[:20], queued)

@@ -9,6 +9,7 @@ from storage import Submission, seconds_ago, utc_now
 from storage.audit import AuditEvent
 
 from .. import failpoints, messages
+from ..jobs import RetryLater
 from ..messages import Message
 from ..rehost import KEY_PREFIX, RehostError
 from ..tavus import Replica, TavusNotFound
@@ -16,6 +17,8 @@ from .base import NoTavusKey
 from .output import SlackOutput
 
 log = logging.getLogger(__name__)
+
+CONFIRM_AFTER_CREATE_SECONDS = 5.0  # a callback that came before its create was recorded
 
 
 class TrainingSteps(SlackOutput):
@@ -31,6 +34,10 @@ class TrainingSteps(SlackOutput):
     def confirm_replica(self, submission_id: str) -> None:
         """A callback said this training ended: ask Tavus, and believe only its answer."""
         sub = self.s.repo.get(submission_id)
+        if sub is not None and sub.status == "submitting":
+            # Tavus called back before its create's answer was written here (an error it found
+            # at once): ask once the replica is known (a lost answer is reconciled meanwhile).
+            raise RetryLater(CONFIRM_AFTER_CREATE_SECONDS, "the replica's create is not recorded yet")
         if sub is None or sub.status != "training" or not sub.replica_id:
             return
         try:

@@ -12,7 +12,7 @@ import httpx
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.tavus_api import FakeTavus
 
-from .flow import ready_notices, start_training, thread_messages
+from .flow import offer, ready_notices, start_training, thread_messages, upload
 from .harness import BotProcess, wait_for
 
 
@@ -91,3 +91,25 @@ def test_forged_callbacks_change_nothing(
     assert not any("is ready" in u.args["text"] for u in fake_slack.calls_to("chat.update"))
     logs = bot.logs()
     assert "reason=unknown_token" in logs and "reason=other_replica" in logs and token not in logs
+
+
+def test_a_callback_that_comes_before_the_creates_answer_is_acted_on_once_it_arrives(
+    start_bot: Callable[..., BotProcess], fake_slack: FakeSlack, fake_tavus: FakeTavus
+) -> None:
+    bot = start_with_callbacks(start_bot)
+    bot.send_command("voice anna")
+    photo_ts = upload(bot, fake_slack, 4)
+    ts, sid = offer(fake_slack, photo_ts)
+    # Tavus takes the request and finds the image wanting at once: its error callback comes
+    # while its answer to the create is still on the way.
+    fake_tavus.hold_answer_next("POST /v2/replicas", 3.0)
+    bot.click("create_replica", sid, ts)
+    replica_id = wait_for(lambda: next(iter(fake_tavus.replicas), None), timeout=20)
+    fake_tavus.finish(replica_id, "error", "Multiple faces detected in the training image")
+    wait_for(lambda: fake_tavus.callbacks, timeout=5)
+    assert fake_tavus.callbacks[0]["status"] == 202  # not "another replica's": this one's id is not known yet
+    # Told within seconds of the create's answer, though the next poll is 300 s away.
+    failed = wait_for(
+        lambda: [m for m in thread_messages(fake_slack, photo_ts) if "could not train" in m["text"]], timeout=12
+    )
+    assert len(failed) == 1 and fake_tavus.requests["GET /v2/replicas"] == 0

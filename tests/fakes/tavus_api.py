@@ -85,6 +85,7 @@ class FakeTavus(FakeServer):
         self.next_verdicts: deque[dict[str, Any]] = deque()  # verdicts to give, else a pass
         self.delays: dict[str, deque[float]] = {}  # route -> seconds to stall the next answers
         self.create_after_delay = True  # a stalled create still creates (the answer is lost)
+        self.answer_delays: dict[str, deque[float]] = {}  # route -> seconds to hold answers, having acted
         self.callbacks: list[dict[str, Any]] = []  # what was called back, and the answer
         self.accounts: set[str] = {api_key}  # every key this Tavus accepts (one account each)
         self._caller = threading.local()
@@ -132,6 +133,11 @@ class FakeTavus(FakeServer):
         with self.lock:
             self.delays.setdefault(route, deque()).append(seconds)
 
+    def hold_answer_next(self, route: str, seconds: float) -> None:
+        """Act on the next request on `route` at once, but answer it `seconds` later."""
+        with self.lock:
+            self.answer_delays.setdefault(route, deque()).append(seconds)
+
     def fail_next(self, route: str, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         """Answer the next request on `route` (e.g. "POST /v2/replicas") with this instead."""
         with self.lock:
@@ -139,6 +145,15 @@ class FakeTavus(FakeServer):
 
     # --- wire ---------------------------------------------------------------------------
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        answer = self._act(method, path, headers, body)
+        with self.lock:
+            held = self.answer_delays.get(f"{method} {self._route_of(urlparse(path).path)}")
+            hold = held.popleft() if held else 0.0
+        if hold:
+            time.sleep(hold)
+        return answer
+
+    def _act(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
         parsed = urlparse(path)
         query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
         lower = {k.lower(): v for k, v in headers.items()}
