@@ -4,6 +4,7 @@ and the photo's S3 object and any abandoned draft cleaned up."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from storage import Submission, seconds_ago, utc_now
 from storage.audit import AuditEvent
@@ -19,6 +20,19 @@ from .output import SlackOutput
 log = logging.getLogger(__name__)
 
 CONFIRM_AFTER_CREATE_SECONDS = 5.0  # a callback that came before its create was recorded
+
+
+def thread_notice(sub: Submission, dedupe_key: str, msg: Message) -> dict[str, Any]:
+    """An outbox notice for the submission's thread, sent once per `dedupe_key`."""
+    return {
+        "dedupe_key": dedupe_key,
+        "submission_id": sub.id,
+        "team_id": sub.team_id,
+        "channel_id": sub.channel_id,
+        "thread_ts": sub.thread_ts,
+        "text": msg.text,
+        "blocks": msg.blocks,
+    }
 
 
 class TrainingSteps(SlackOutput):
@@ -72,17 +86,7 @@ class TrainingSteps(SlackOutput):
         """Tell the thread, once, that training cannot be followed for now (no key, or Tavus
         refuses it); polling goes on, and the end of training is still announced."""
         note = messages.unfollowable_message(sub.replica_id or "", why)
-        self.s.repo.queue_notice(
-            {
-                "dedupe_key": f"unfollowable:{sub.id}",
-                "submission_id": sub.id,
-                "team_id": sub.team_id,
-                "channel_id": sub.channel_id,
-                "thread_ts": sub.thread_ts,
-                "text": note.text,
-                "blocks": note.blocks,
-            }
-        )
+        self.s.repo.queue_notice(thread_notice(sub, f"unfollowable:{sub.id}", note))
 
     def _still_training(self, sub: Submission, replica: Replica) -> None:
         if replica.training_progress and replica.training_progress != sub.training_progress:
@@ -95,29 +99,11 @@ class TrainingSteps(SlackOutput):
             return
         self.s.repo.update(sub.id, long_training_noted_at=utc_now())
         note = messages.long_training_message(sub.replica_id or "", limit // 3600)
-        self.s.repo.queue_notice(
-            {
-                "dedupe_key": f"long:{sub.id}",
-                "submission_id": sub.id,
-                "team_id": sub.team_id,
-                "channel_id": sub.channel_id,
-                "thread_ts": sub.thread_ts,
-                "text": note.text,
-                "blocks": note.blocks,
-            }
-        )
+        self.s.repo.queue_notice(thread_notice(sub, f"long:{sub.id}", note))
 
     def _finish(self, sub: Submission, status: str, msg: Message, error: str | None) -> None:
         """Store the result and queue its notices in one transaction, then deliver them."""
-        notice = {
-            "dedupe_key": f"{status}:{sub.id}",
-            "submission_id": sub.id,
-            "team_id": sub.team_id,
-            "channel_id": sub.channel_id,
-            "thread_ts": sub.thread_ts,
-            "text": msg.text,
-            "blocks": msg.blocks,
-        }
+        notice = thread_notice(sub, f"{status}:{sub.id}", msg)
         notices = [notice]
         if sub.checklist_ts:
             notices.append({**notice, "dedupe_key": f"{status}-edit:{sub.id}", "update_ts": sub.checklist_ts})

@@ -204,25 +204,35 @@ def test_poller_takeover_when_its_holder_dies(cluster: Cluster, fake_slack: Fake
     print(f"\npoller takeover: polling resumed {resumed:.2f} s after SIGKILL (lease {LEASE} s)")
 
 
-def test_sigterm_gives_back_a_running_job_and_exits_within_30_s(
-    cluster: Cluster, fake_slack: FakeSlack, fake_tavus: FakeTavus
-) -> None:  # type: ignore[no-untyped-def]
+def consent_while_a_worker_stalls_in_create(
+    cluster: Cluster, fake_slack: FakeSlack, seconds: int, photo_ts: str
+) -> tuple[BotProcess, str]:
+    """A web role, and a worker that stalls `seconds` in the create job after the S3 upload;
+    a photo is shared and consented to. Returns once that worker holds the job: the worker
+    and the checklist's ts."""
     web = cluster.launch("web", "web")
-    # This worker stalls inside the create job (after the S3 upload, before Tavus) ...
-    stuck = cluster.launch("worker", "stuck", REPLICA_BOT_FAILPOINTS="after_s3_upload:sleep=60")
-    for bot in (web, stuck):
+    worker = cluster.launch("worker", "stalling", REPLICA_BOT_FAILPOINTS=f"after_s3_upload:sleep={seconds}")
+    for bot in (web, worker):
         bot.wait_ready()
-    stuck_id = cluster.process_id(stuck)
+    worker_id = cluster.process_id(worker)
     web.send_command("voice anna")
-    file_obj = fake_slack.add_file("F0TERM", "me.jpg", photo_samples.headshot_jpeg())
-    web.send_event(file_share_event(file_obj, ts="1730000000.000100"), "EvTerm")
-    checklist = checklist_ts(fake_slack, "1730000000.000100")
+    file_obj = fake_slack.add_file(f"F0{photo_ts[:6]}", "me.jpg", photo_samples.headshot_jpeg())
+    web.send_event(file_share_event(file_obj, ts=photo_ts), f"Ev{photo_ts}")
+    checklist = checklist_ts(fake_slack, photo_ts)
     create = block_of(ready_update(fake_slack, checklist), "draft_actions")["elements"][0]  # type: ignore[index]
     web.click("create_replica", create["value"], checklist)
     wait_for(
-        lambda: cluster.query("SELECT id FROM jobs WHERE kind = 'create_replica' AND locked_by = :w", w=stuck_id),
+        lambda: cluster.query("SELECT id FROM jobs WHERE kind = 'create_replica' AND locked_by = :w", w=worker_id),
         timeout=20,
     )
+    return worker, checklist
+
+
+def test_sigterm_gives_back_a_running_job_and_exits_within_30_s(
+    cluster: Cluster, fake_slack: FakeSlack, fake_tavus: FakeTavus
+) -> None:  # type: ignore[no-untyped-def]
+    # A worker stalls inside the create job (after the S3 upload, before Tavus) ...
+    stuck, checklist = consent_while_a_worker_stalls_in_create(cluster, fake_slack, 60, "1730000000.000100")
     # ... and is told to stop: it waits for the job, gives it back, and exits in time.
     stuck.proc.terminate()  # type: ignore[union-attr]
     stopped = time.monotonic()
@@ -242,23 +252,9 @@ def test_sigterm_gives_back_a_running_job_and_exits_within_30_s(
 def test_a_worker_whose_machine_clock_is_ahead_does_not_create_a_replica_twice(
     cluster: Cluster, fake_slack: FakeSlack, fake_tavus: FakeTavus
 ) -> None:
-    web = cluster.launch("web", "web")
-    # This worker takes its time inside the create job (after the S3 upload, before Tavus) ...
+    # A worker takes its time inside the create job (after the S3 upload, before Tavus) ...
     stall = 12
-    slow = cluster.launch("worker", "slow", REPLICA_BOT_FAILPOINTS=f"after_s3_upload:sleep={stall}")
-    for bot in (web, slow):
-        bot.wait_ready()
-    slow_id = cluster.process_id(slow)
-    web.send_command("voice anna")
-    file_obj = fake_slack.add_file("F0SKEW", "me.jpg", photo_samples.headshot_jpeg())
-    web.send_event(file_share_event(file_obj, ts="1740000000.000100"), "EvSkew")
-    checklist = checklist_ts(fake_slack, "1740000000.000100")
-    create = block_of(ready_update(fake_slack, checklist), "draft_actions")["elements"][0]  # type: ignore[index]
-    web.click("create_replica", create["value"], checklist)
-    wait_for(
-        lambda: cluster.query("SELECT id FROM jobs WHERE kind = 'create_replica' AND locked_by = :w", w=slow_id),
-        timeout=20,
-    )
+    _, checklist = consent_while_a_worker_stalls_in_create(cluster, fake_slack, stall, "1740000000.000100")
     stalled = time.monotonic()
     # ... while a worker starts on a machine whose clock is five minutes ahead. By its own
     # clock the job's lock ran out long ago: it would take the job as a dead worker's, find
