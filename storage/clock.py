@@ -4,8 +4,8 @@ Job locks, leases, heartbeats and grace periods compare a time one process wrote
 another process's "now". On PostgreSQL those processes may run on several machines, and a
 machine whose clock runs a minute ahead would take jobs that are still running (a Tavus
 create done twice) or count live workers as dead. So each process reads the server's clock
-now and then (`sync`) and keeps time as that reading plus the monotonic time since: its own
-clock's error, or a step of it, then changes nothing. SQLite is one machine: its clock.
+now and then (`sync`) and keeps time as that reading plus the time elapsed since (a clock that
+only goes forward): its own clock's error, or a step of it, then changes nothing. SQLite is one machine: its clock.
 """
 
 from __future__ import annotations
@@ -23,10 +23,17 @@ log = logging.getLogger(__name__)
 SKEW_LOGGED_SECONDS = 2.0
 SKEW_RELOGGED_SECONDS = 3600.0  # said again at most this often while it lasts
 
-# (the server's time, time.monotonic() at that moment); None: this machine's clock.
+# (the server's time, _ticks() at that moment); None: this machine's clock.
 _anchor: tuple[datetime, float] | None = None
 _lock = threading.Lock()
-_skew_logged_at: float | None = None  # monotonic time the skew was last logged
+_skew_logged_at: float | None = None  # _ticks() when the skew was last logged
+_BOOTTIME = hasattr(time, "CLOCK_BOOTTIME")
+
+
+def _ticks() -> float:
+    """Seconds that only go forward, also while the machine is suspended (Linux's
+    CLOCK_BOOTTIME; elsewhere the monotonic clock)."""
+    return time.clock_gettime(time.CLOCK_BOOTTIME) if _BOOTTIME else time.monotonic()
 
 
 class ServerClock(Protocol):
@@ -44,7 +51,7 @@ def now() -> datetime:
     if anchor is None:
         return system_now()
     server, at = anchor
-    return server + timedelta(seconds=time.monotonic() - at)
+    return server + timedelta(seconds=_ticks() - at)
 
 
 def utc_now() -> str:
@@ -65,11 +72,11 @@ def sync(db: ServerClock) -> float | None:
     """Follow `db`'s clock from now on; returns how far this machine's clock is ahead of it
     (seconds), or None where the database is this machine's (SQLite). Logs a large offset."""
     global _anchor, _skew_logged_at
-    started, local_started = time.monotonic(), system_now()
+    started, local_started = _ticks(), system_now()
     server = db.server_time()
     if server is None:
         return None
-    finished = time.monotonic()
+    finished = _ticks()
     half_trip = (finished - started) / 2  # the server read its clock about midway
     with _lock:
         _anchor = (server.astimezone(UTC), started + half_trip)
