@@ -65,9 +65,25 @@ NO_ANSWER_ERRORS = (OSError, http.client.HTTPException)
 NO_ANSWER = "no answer from Slack"  # a queued post's first error: look in the thread before posting
 
 
+# Slack's answers that say the call may have done its work all the same ("it's possible some
+# aspect of the operation succeeded before the error was raised", Slack's words for the first
+# two); a 5xx answer (a gateway's page in place of Slack's, or Slack in trouble) is as unsure.
+MAYBE_DONE = frozenset({NO_ANSWER, "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+
+
 def error_of(exc: Exception) -> str:
-    """Slack's error code, or NO_ANSWER when Slack did not answer."""
-    return str(exc.response.get("error")) if isinstance(exc, SlackApiError) else NO_ANSWER
+    """Slack's error code; `http_<status>` for a 5xx answer; NO_ANSWER when Slack did not answer."""
+    if not isinstance(exc, SlackApiError):
+        return NO_ANSWER
+    status = getattr(exc.response, "status_code", None)
+    if isinstance(status, int) and status >= 500:
+        return f"http_{status}"
+    return str(exc.response.get("error"))
+
+
+def maybe_done(error: str | None) -> bool:
+    """Whether a post that failed with `error` may be in the thread all the same."""
+    return error is not None and (error in MAYBE_DONE or error.startswith("http_5"))
 
 
 def _metadata(key: str) -> dict[str, Any]:
@@ -84,9 +100,10 @@ class SlackOutput(WorkflowBase):
                 channel=channel, thread_ts=thread_ts, text=msg.text, blocks=msg.blocks or None, metadata=_metadata(key)
             )
         except (SlackApiError, *NO_ANSWER_ERRORS) as exc:
-            log.warning("event=slack_post_queued key=%s error=%s", key, error_of(exc))
+            error = error_of(exc)
+            log.warning("event=slack_post_queued key=%s error=%s", key, error)
             notice = {"dedupe_key": key, "team_id": team_id, "channel_id": channel, "thread_ts": thread_ts}
-            first_error = None if isinstance(exc, SlackApiError) else NO_ANSWER  # without an answer it may be there
+            first_error = error if maybe_done(error) else None  # it may be there: delivery looks first
             self.s.repo.queue_notice({**notice, "text": msg.text, "blocks": msg.blocks, "last_error": first_error})
             return None
         ts = resp.get("ts")
@@ -179,7 +196,7 @@ class SlackOutput(WorkflowBase):
                 # A waiting checklist may have been posted since by the step that showed it
                 # again (a direct post carries the same key), and a post Slack did not answer
                 # may have gone through: then neither is posted twice.
-                unsure = notice.last_error == NO_ANSWER or notice.dedupe_key.startswith(CHECKLIST_KEY)
+                unsure = maybe_done(notice.last_error) or notice.dedupe_key.startswith(CHECKLIST_KEY)
                 recheck = interrupted or unsure
                 if recheck and not notice.update_ts and self._posted_before(notice):
                     self.s.repo.mark_notice_sent(notice.id)
@@ -188,7 +205,7 @@ class SlackOutput(WorkflowBase):
             except WorkspaceGone:
                 self._drop(notice, "workspace_gone")
                 continue
-            except SlackApiError as exc:  # Slack answered no: it was not posted
+            except SlackApiError as exc:  # Slack answered no (or maybe: see maybe_done)
                 unanswered = 0
                 self._failed(notice, error_of(exc), too_old, held)
                 continue

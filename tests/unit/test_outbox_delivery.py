@@ -28,6 +28,8 @@ class Slack:
         self.messages: list[dict[str, Any]] = []  # as the thread now shows them
         self.answer_lost: set[str] = set()  # channels where a post goes through but its answer is lost
         self.refuse: dict[str, str | Exception] = {}  # channel → Slack's error code, or a raised error
+        # channel → (HTTP status, Slack's error code) answered for a post that went through
+        self.posted_but: dict[str, tuple[int, str]] = {}
 
     def _refuse_if_told(self, channel: str) -> None:
         refusal = self.refuse.get(channel)
@@ -43,6 +45,10 @@ class Slack:
         self.messages.append({"channel": channel, "ts": ts, "text": text, "metadata": kwargs.get("metadata")})
         if channel in self.answer_lost:
             raise TimeoutError("The read operation timed out")
+        if channel in self.posted_but:
+            status, error = self.posted_but[channel]
+            answered = MagicMock(status_code=status, get=lambda k, d=None: error if k == "error" else d)
+            raise SlackApiError("failed", answered)
         return {"ok": True, "ts": ts}
 
     def chat_update(self, *, channel: str, ts: str, text: str, **_: Any) -> dict[str, Any]:
@@ -153,7 +159,7 @@ def test_a_post_queued_when_slack_failed_is_delivered_as_its_workspace(database_
     with OAuth installs, does not exist)."""
     slack = Slack()
     flow, repo = workflow(database_url, slack)
-    slack.refuse["D-2"] = "internal_error"
+    slack.refuse["D-2"] = "ratelimited"
     assert flow.post("D-2", "1.0", Message("upload again"), "upload-missed:Ev1", "T2") is None
     (queued,) = repo.pending_notices()
     assert (queued.team_id, queued.submission_id, queued.text) == ("T2", None, "upload again")
@@ -225,6 +231,28 @@ def test_a_delivery_slack_did_not_answer_is_not_posted_again_if_it_arrived(datab
     slack.answer_lost.clear()
     flow.deliver_notices()
     assert [m["text"] for m in slack.messages] == ["ready:s1"] and repo.pending_notices() == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [(200, "internal_error"), (200, "fatal_error"), (504, "Received a response in a non-JSON format: <html>")],
+    ids=["internal_error", "fatal_error", "gateway-timeout"],
+)
+def test_a_post_slack_may_have_done_despite_its_error_is_not_posted_twice(
+    database_url: str, answer: tuple[int, str]
+) -> None:
+    """Slack's internal_error and fatal_error say "it's possible some aspect of the operation
+    succeeded"; a gateway's 5xx page stands in for an answer that never came. Such a post is
+    looked for in the thread before it is sent again."""
+    slack = Slack()
+    flow, repo = workflow(database_url, slack)
+    slack.posted_but["D-1"] = answer
+    assert flow.post("D-1", "1.0", Message("training done"), "news:s1", "T1") is None  # queued
+    queue(repo, "ready:s1", "D-1")
+    assert flow.deliver_notices() == 0  # the delivery too went through, answered alike
+    del slack.posted_but["D-1"]
+    flow.deliver_notices()
+    assert [m["text"] for m in slack.messages] == ["training done", "ready:s1"] and repo.pending_notices() == []
 
 
 def test_a_checklist_edit_slack_did_not_answer_is_queued_and_delivered(database_url: str) -> None:
