@@ -65,10 +65,10 @@ NO_ANSWER_ERRORS = (OSError, http.client.HTTPException)
 NO_ANSWER = "no answer from Slack"  # a queued post's first error: look in the thread before posting
 
 
-# Slack's answers that say the call may have done its work all the same ("it's possible some
-# aspect of the operation succeeded before the error was raised", Slack's words for the first
-# two); a 5xx answer (a gateway's page in place of Slack's, or Slack in trouble) is as unsure.
-MAYBE_DONE = frozenset({NO_ANSWER, "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+# Failures after which the call may have done its work all the same: no answer, and Slack's
+# two errors documented with "it's possible some aspect of the operation succeeded before the
+# error was raised"; a 5xx answer (a gateway's page in place of Slack's) is as unsure.
+MAYBE_DONE = frozenset({NO_ANSWER, "internal_error", "fatal_error"})
 
 
 def error_of(exc: Exception) -> str:
