@@ -86,6 +86,19 @@ def maybe_done(error: str | None) -> bool:
     return error is not None and (error in MAYBE_DONE or error.startswith("http_5"))
 
 
+def thread_notice(sub: Submission, dedupe_key: str, msg: Message) -> dict[str, Any]:
+    """An outbox notice for the submission's thread, sent once per `dedupe_key`."""
+    return {
+        "dedupe_key": dedupe_key,
+        "submission_id": sub.id,
+        "team_id": sub.team_id,
+        "channel_id": sub.channel_id,
+        "thread_ts": sub.thread_ts,
+        "text": msg.text,
+        "blocks": msg.blocks,
+    }
+
+
 def _metadata(key: str) -> dict[str, Any]:
     return {"event_type": NOTICE_EVENT_TYPE, "event_payload": {"key": key}}
 
@@ -156,17 +169,8 @@ class SlackOutput(WorkflowBase):
             )
         except (SlackApiError, *NO_ANSWER_ERRORS) as exc:  # an edit may be sent twice: it is the same edit
             log.warning("event=slack_update_queued submission=%s error=%s", sub.id, error_of(exc))
-            self.s.repo.queue_notice(
-                {
-                    "dedupe_key": f"show:{sub.id}:{step}",
-                    "submission_id": sub.id,
-                    "team_id": sub.team_id,
-                    "channel_id": sub.channel_id,
-                    "update_ts": sub.checklist_ts,
-                    "text": msg.text,
-                    "blocks": msg.blocks,
-                }
-            )
+            edit = thread_notice(sub, f"show:{sub.id}:{step}", msg)
+            self.s.repo.queue_notice({**edit, "update_ts": sub.checklist_ts})
 
     # --- the outbox ---------------------------------------------------------------------
     def deliver_notices(self) -> int:

@@ -4,7 +4,6 @@ and the photo's S3 object and any abandoned draft cleaned up."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from storage import Submission, seconds_ago, utc_now
 from storage.audit import AuditEvent
@@ -15,24 +14,11 @@ from ..messages import Message
 from ..rehost import KEY_PREFIX, RehostError
 from ..tavus import Replica, TavusNotFound
 from .base import NoTavusKey
-from .output import SlackOutput
+from .output import SlackOutput, thread_notice
 
 log = logging.getLogger(__name__)
 
 CONFIRM_AFTER_CREATE_SECONDS = 5.0  # a callback that came before its create was recorded
-
-
-def thread_notice(sub: Submission, dedupe_key: str, msg: Message) -> dict[str, Any]:
-    """An outbox notice for the submission's thread, sent once per `dedupe_key`."""
-    return {
-        "dedupe_key": dedupe_key,
-        "submission_id": sub.id,
-        "team_id": sub.team_id,
-        "channel_id": sub.channel_id,
-        "thread_ts": sub.thread_ts,
-        "text": msg.text,
-        "blocks": msg.blocks,
-    }
 
 
 class TrainingSteps(SlackOutput):

@@ -19,6 +19,11 @@ from storage.clock import seconds_ago
 from tests.unit.workflow_on import workflow_on
 
 
+def slack_error(code: str, status: int = 200) -> SlackApiError:
+    """What slack-sdk raises for Slack's answer `{"ok": false, "error": code}` (HTTP `status`)."""
+    return SlackApiError("failed", MagicMock(status_code=status, get=lambda k, d=None: code if k == "error" else d))
+
+
 class Slack:
     """chat.postMessage / chat.update that fail as told per channel, and record what went."""
 
@@ -36,7 +41,7 @@ class Slack:
         if isinstance(refusal, Exception):
             raise refusal
         if refusal:
-            raise SlackApiError("refused", MagicMock(get=lambda k, d=None: refusal if k == "error" else d))
+            raise slack_error(refusal)
 
     def chat_postMessage(self, *, channel: str, text: str, **kwargs: Any) -> dict[str, Any]:  # noqa: N802
         self._refuse_if_told(channel)
@@ -47,8 +52,7 @@ class Slack:
             raise TimeoutError("The read operation timed out")
         if channel in self.posted_but:
             status, error = self.posted_but[channel]
-            answered = MagicMock(status_code=status, get=lambda k, d=None: error if k == "error" else d)
-            raise SlackApiError("failed", answered)
+            raise slack_error(error, status)
         return {"ok": True, "ts": ts}
 
     def chat_update(self, *, channel: str, ts: str, text: str, **_: Any) -> dict[str, Any]:
